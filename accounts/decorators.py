@@ -1,0 +1,56 @@
+"""Access decorators for views: roles, and a fresh login for sensitive actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts.auth_session import is_recently_authenticated
+from accounts.roles import Role
+
+View = Callable[..., HttpResponse]
+
+
+def role_required(*roles: Role) -> Callable[[View], View]:
+    """403 unless the user holds one of ``roles`` (for pages that are not about one object)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_role(*roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def recent_login_required(view: View) -> View:
+    """Sends the user to confirm their password when their last login is not recent.
+
+    Sensitive actions (granting identities, approving packages, accepting custody, managing
+    two-factor authentication) use it. The view must answer GET with a confirmation page: the
+    user comes back to it by GET after confirming.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_recently_authenticated(request):
+            return reauth_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def reauth_redirect(request: HttpRequest) -> HttpResponse:
+    """To the password confirmation, coming back to this page afterwards."""
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('accounts:reauth')}?{query}")

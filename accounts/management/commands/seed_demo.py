@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import DEMO_PASSWORD, demo_users_seed
+
+
+class Command(BaseCommand):
+    help = "Creates the demo users and data of the embedded default (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo is refused when DJANGO_ENV=production.")
+        users = demo_users_seed()
+        created = sum(1 for _, was_created in users if was_created)
+        self.stdout.write(f"Demo data ready ({created} users created now).")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for demo, _ in users:
+            self.stdout.write(f"  {demo.username:<13} {demo.role.label}")

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from audit.services import audit_seal, audit_verify
+
+
+class Command(BaseCommand):
+    help = "Re-computes the audit hash chain; exits non-zero naming the first broken row."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-seal",
+            action="store_true",
+            help="Do not link rows committed since the last seal before verifying.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_seal"]:
+            audit_seal()
+        report = audit_verify()
+        if not report.ok:
+            where = f"row id={report.broken_id}" if report.broken_id else "the end of the chain"
+            raise CommandError(
+                f"Audit chain broken at {where} (chain position {report.broken_seq}): "
+                f"{report.reason}. {report.checked} rows before it verified."
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Audit chain intact: {report.checked} rows verified, "
+                f"{report.unsealed} not yet sealed."
+            )
+        )

@@ -1,0 +1,171 @@
+"""Writing the audit trail, and sealing it into a hash chain.
+
+Writers never wait for each other: :func:`audit_record` is a plain INSERT inside the caller's
+transaction, so it commits or rolls back with the change it describes. The chain is built
+afterwards by :func:`audit_seal`, which takes the rows committed since the last seal, in
+order, and links each to the one before (``hash = SHA-256(prev_hash || canonical row)``).
+Only the sealer takes a lock, for the length of one batch; a request never does. The
+database refuses any other UPDATE, and any DELETE (see ``custos/append_only.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models, transaction
+from django.utils import timezone
+
+from audit import context
+from audit.models import GENESIS_HASH, AuditChain, AuditEvent
+
+
+def _label(target: models.Model) -> str:
+    # Targets that may hold a protected identity define audit_label without it.
+    label = getattr(target, "audit_label", None)
+    return str(label if label is not None else target)[:255]
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    target: models.Model | None = None,
+    case_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Writes one audit row in the current transaction.
+
+    ``action`` is a dotted verb (``auth.login``, ``case.view``). ``details`` must be
+    JSON-serialisable and must not hold protected identities or case content beyond ids.
+    """
+    request = context.current()
+    if case_id is None and target is not None:
+        case_id = getattr(target, "audit_case_id", None)
+    authenticated = actor is not None and actor.is_authenticated
+    return AuditEvent.objects.create(
+        actor=actor if authenticated else None,
+        actor_username=actor.get_username() if authenticated else "",
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=_label(target) if target is not None else "",
+        case_id=case_id,
+        ip=request.ip if request else None,
+        user_agent=request.user_agent if request else "",
+        details=details or {},
+    )
+
+
+def canonical_bytes(event: AuditEvent) -> bytes:
+    """The exact bytes an audit row's hash covers (stable across databases)."""
+    created = event.created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    payload = {
+        "seq": event.chain_seq,
+        "id": event.pk,
+        "created_at": created,
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_label": event.target_label,
+        "case_id": event.case_id,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "details": event.details,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical_bytes(event)).hexdigest()
+
+
+def audit_seal(*, batch_size: int = 5000) -> int:
+    """Links the rows committed since the last seal into the chain; returns how many.
+
+    Safe to call from several processes at once: a sealer that finds the chain head locked
+    by another returns 0 at once (PostgreSQL), and on SQLite the immediate transaction
+    serialises them.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            chain = AuditChain.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+            if chain is None:
+                return sealed
+            rows = list(
+                AuditEvent.objects.filter(chain_seq__isnull=True).order_by("id")[:batch_size]
+            )
+            if not rows:
+                return sealed
+            prev, seq = chain.head_hash, chain.seq
+            for row in rows:
+                seq += 1
+                row.chain_seq = seq
+                row.prev_hash = prev
+                row.hash = chain_hash(prev, row)
+                prev = row.hash
+            AuditEvent.objects.bulk_update(rows, ["chain_seq", "prev_hash", "hash"], batch_size=500)
+            chain.seq, chain.head_hash, chain.sealed_at = seq, prev, timezone.now()
+            chain.save(update_fields=["seq", "head_hash", "sealed_at"])
+            sealed += len(rows)
+        if len(rows) < batch_size:
+            return sealed
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of :func:`audit_verify`; ``broken_id`` names the first row that fails."""
+
+    checked: int
+    unsealed: int = 0
+    ok: bool = True
+    broken_id: int | None = None
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def _broken(checked: int, event: AuditEvent | None, seq: int | None, reason: str) -> ChainReport:
+    return ChainReport(
+        checked=checked,
+        ok=False,
+        broken_id=event.pk if event is not None else None,
+        broken_seq=seq,
+        reason=reason,
+    )
+
+
+def audit_verify() -> ChainReport:
+    """Recomputes the whole chain from the rows and names the first row that does not fit."""
+    prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    sealed = AuditEvent.objects.filter(chain_seq__isnull=False).order_by("chain_seq")
+    for event in sealed.iterator(chunk_size=2000):
+        if event.chain_seq != expected_seq:
+            return _broken(
+                checked, event, event.chain_seq,
+                f"chain position {expected_seq} is missing (a row was deleted or renumbered)",
+            )
+        if event.prev_hash != prev:
+            return _broken(
+                checked, event, event.chain_seq, "its previous-hash link does not match the row before"
+            )
+        if chain_hash(prev, event) != event.hash:
+            return _broken(
+                checked, event, event.chain_seq, "its content does not match its hash (the row was altered)"
+            )
+        prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    chain = AuditChain.objects.filter(pk=1).first()
+    if chain is not None and (chain.seq, chain.head_hash) != (checked, prev):
+        return _broken(
+            checked, None, chain.seq,
+            f"the chain head records {chain.seq} rows but {checked} were found "
+            "(rows at the end were deleted)",
+        )
+    unsealed = AuditEvent.objects.filter(chain_seq__isnull=True).count()
+    return ChainReport(checked=checked, unsealed=unsealed)

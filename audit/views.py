@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from audit.filters import AuditEventFilter
+from audit.models import AuditChain
+from audit.selectors import audit_events_visible_to
+from audit.services import audit_record
+
+
+@role_required(Role.UNIT_ADMIN)
+def event_list_view(request: HttpRequest) -> HttpResponse:
+    """The audit trail, read-only, filterable. Reading it is itself audited."""
+    filterset = AuditEventFilter(request.GET or None, queryset=audit_events_visible_to(request.user))
+    events = filterset.qs.order_by("-id")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action="audit.viewed",
+            details={"filters": {k: v for k, v in request.GET.items() if k != "page" and v}},
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "chain": AuditChain.objects.filter(pk=1).first(),
+        "query": query.urlencode(),
+    }
+    return render(request, "audit/auditevent_list.html", context)

@@ -1,0 +1,40 @@
+"""Form rendering shared by every app: Bootstrap classes and accessible markup.
+
+Every form renders through ``templates/forms/``: each input has a visible label, its help
+text and errors are tied to it with ``aria-describedby``, and invalid inputs are marked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms.boundfield import BoundField
+from django.forms.renderers import TemplatesSetting
+
+
+def _widget_class(widget: forms.Widget) -> str:
+    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return "form-check-input" if isinstance(widget, forms.CheckboxInput) else ""
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        return "form-select"
+    if isinstance(widget, forms.HiddenInput):
+        return ""
+    return "form-control"
+
+
+class CustosBoundField(BoundField):
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        css = _widget_class(widget or self.field.widget)
+        if self.errors:  # Django itself adds the error list to aria-describedby
+            css = f"{css} is-invalid"
+        if css.strip():
+            attrs["class"] = f"{css} {attrs.get('class', '')}".strip()
+        return attrs
+
+
+class CustosFormRenderer(TemplatesSetting):
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
+    bound_field_class = CustosBoundField

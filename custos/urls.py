@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from accounts.views import set_language_view
+from custos import views
+
+urlpatterns = [
+    path("", views.dashboard_view, name="dashboard"),
+    path("healthz", views.healthz_view, name="healthz"),
+    path("i18n/setlang/", set_language_view, name="set_language"),
+    path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
+]

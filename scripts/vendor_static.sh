@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Re-vendors the front-end assets from the npm registry into static/vendor/.
+# Custos never loads anything from a CDN: deployments are often air-gapped, so the files
+# are committed and served by whitenoise. Run this only to upgrade; bump the versions here.
+set -euo pipefail
+BOOTSTRAP_VERSION=5.3.9
+HTMX_VERSION=2.0.11
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+npm pack --silent "bootstrap@${BOOTSTRAP_VERSION}" "htmx.org@${HTMX_VERSION}" >/dev/null
+mkdir bootstrap htmx
+tar -xzf "bootstrap-${BOOTSTRAP_VERSION}.tgz" -C bootstrap --strip-components=1
+tar -xzf "htmx.org-${HTMX_VERSION}.tgz" -C htmx --strip-components=1
+
+dest="$root/static/vendor"
+rm -rf "$dest/bootstrap" "$dest/htmx"
+mkdir -p "$dest/bootstrap/css" "$dest/bootstrap/js" "$dest/htmx"
+cp bootstrap/dist/css/bootstrap.min.css bootstrap/dist/css/bootstrap.rtl.min.css "$dest/bootstrap/css/"
+cp bootstrap/dist/js/bootstrap.bundle.min.js "$dest/bootstrap/js/"
+cp bootstrap/LICENSE "$dest/bootstrap/LICENSE"
+cp htmx/dist/htmx.min.js "$dest/htmx/"
+cp htmx/LICENSE "$dest/htmx/LICENSE"
+# Source maps are referenced from the minified files but not shipped; strip the comments so
+# browsers do not request files that do not exist.
+sed -i -E 's@/\*# sourceMappingURL=[^*]*\*/@@' "$dest"/bootstrap/css/*.css
+sed -i -E 's@//# sourceMappingURL=.*$@@' "$dest"/bootstrap/js/*.js "$dest"/htmx/*.js
+cat > "$dest/VERSIONS" <<VERS
+bootstrap ${BOOTSTRAP_VERSION} (MIT) from the npm registry package "bootstrap"
+htmx.org ${HTMX_VERSION} (0BSD) from the npm registry package "htmx.org"
+VERS
+echo "vendored bootstrap ${BOOTSTRAP_VERSION} and htmx ${HTMX_VERSION} into static/vendor/"
