@@ -3,9 +3,12 @@ transaction."""
 
 from __future__ import annotations
 
+import time
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import override
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -53,10 +56,13 @@ def totp_enrol(*, user: User, key: str, token: str) -> tuple[TOTPDevice, list[st
     wrong (nothing is stored then). An earlier authenticator of the user is replaced.
     """
     device = TOTPDevice(user=user, name="authenticator", key=key, confirmed=True)
-    if not device.verify_token(token):
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not token.isdigit() or not totp.verify(int(token), tolerance=device.tolerance):
         audit_record(actor=user, action="auth.2fa_enrol_failed", target=user)
         return None
     TOTPDevice.objects.filter(user=user).delete()
+    device.last_t = totp.t()  # the enrolment code cannot be replayed to log in
     device.save()
     codes = _recovery_codes_replace(user)
     audit_record(actor=user, action="auth.2fa_enrolled", target=user)

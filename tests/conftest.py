@@ -1,0 +1,87 @@
+"""Role fixtures and helpers shared by the whole suite.
+
+Transactional tests (``django_db(transaction=True)``) run on PostgreSQL only: Django empties
+tables after them with TRUNCATE there, but with DELETE on SQLite, which the audit trail's
+append-only trigger rightly refuses.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from accounts.models import User
+from accounts.roles import Role
+from tests.factories import UserFactory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _user(username: str, *roles: Role) -> User:
+    return UserFactory(username=username, roles=list(roles))
+
+
+@pytest.fixture
+def unit_admin(db: None) -> User:
+    return _user("t_admin", Role.UNIT_ADMIN)
+
+
+@pytest.fixture
+def lead(db: None) -> User:
+    return _user("t_lead", Role.CASE_LEAD)
+
+
+@pytest.fixture
+def investigator(db: None) -> User:
+    return _user("t_investigator", Role.INVESTIGATOR)
+
+
+@pytest.fixture
+def analyst(db: None) -> User:
+    return _user("t_analyst", Role.ANALYST)
+
+
+@pytest.fixture
+def liaison(db: None) -> User:
+    return _user("t_liaison", Role.TRIBUNAL_LIAISON)
+
+
+@pytest.fixture
+def training_admin(db: None) -> User:
+    return _user("t_trainer", Role.TRAINING_ADMIN)
+
+
+@pytest.fixture
+def trainee(db: None) -> User:
+    return _user("t_trainee", Role.TRAINEE)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """Logged in, but with no role at all."""
+    return _user("t_outsider")
+
+
+@pytest.fixture
+def login(client: Client):  # noqa: ANN201
+    """Logs ``user`` in: a session that has just authenticated (as after the login page)."""
+
+    def _login(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+def audit_actions(**filters: object) -> list[str]:
+    from audit.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(**filters).order_by("id").values_list("action", flat=True))

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+
+from accounts.models import Clearance, Notification, User
+from accounts.roles import Role
+
+PASSWORD = "correct horse battery staple"
+# Hashed once: PBKDF2 at full strength for every factory user would make the suite slow.
+_PASSWORD_HASH = make_password(PASSWORD)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.Faker("name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = _PASSWORD_HASH
+    clearance = Clearance.CONFIDENTIAL
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[Role] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=[Role(r).value for r in extracted]))
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    user = factory.SubFactory(UserFactory)
+    title = factory.Faker("sentence", nb_words=5)
+    body = factory.Faker("paragraph")
