@@ -81,13 +81,15 @@ class ReauthForm(forms.Form):
         return password
 
 
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["full_name", "preferred_language"]
-        help_texts = {
-            "full_name": _("As it should appear on packages, certificates and in the audit trail."),
-        }
+class ProfileForm(forms.Form):
+    """What a user may change about themselves (a plain form: a ModelForm would write the
+    values onto ``request.user`` while validating, before the service sees what changed)."""
+
+    full_name = User._meta.get_field("full_name").formfield(
+        required=True,
+        help_text=_("As it should appear on packages, certificates and in the audit trail."),
+    )
+    preferred_language = User._meta.get_field("preferred_language").formfield()
 
 
 class LanguageForm(forms.Form):

@@ -101,4 +101,5 @@ AUDIT_GUARD = Guard(
     immutable=AUDIT_IMMUTABLE_COLUMNS,
     seal=("chain_seq", "prev_hash", "hash"),
     seal_marker="chain_seq",
+    seal_check="length(NEW.hash) = 64 AND length(NEW.prev_hash) = 64",
 )

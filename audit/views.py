@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from accounts.decorators import role_required
 from accounts.roles import Role
@@ -13,12 +14,14 @@ from audit.selectors import audit_events_visible_to
 from audit.services import audit_record
 
 
+@require_GET
 @role_required(Role.UNIT_ADMIN)
 def event_list_view(request: HttpRequest) -> HttpResponse:
     """The audit trail, read-only, filterable. Reading it is itself audited."""
     filterset = AuditEventFilter(request.GET or None, queryset=audit_events_visible_to(request.user))
     events = filterset.qs.order_by("-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)  # read before this read's own row is written
     with transaction.atomic():
         audit_record(
             actor=request.user,

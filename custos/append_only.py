@@ -23,13 +23,16 @@ class Guard:
     """An append-only rule for ``table``.
 
     ``immutable`` lists every column that must never change. ``seal`` optionally names the
-    columns that may be filled exactly once, while ``seal_marker`` (one of them) is still NULL.
+    columns that may be filled exactly once, while ``seal_marker`` (one of them) is still NULL,
+    and only with values that satisfy ``seal_check``.
     """
 
     table: str
     immutable: Sequence[str]
     seal: Sequence[str] = field(default_factory=tuple)
     seal_marker: str | None = None
+    # An SQL condition on NEW that a seal must satisfy (portable to both databases).
+    seal_check: str = "TRUE"
 
     @property
     def name(self) -> str:
@@ -42,7 +45,7 @@ def _postgresql_sql(guard: Guard) -> list[str]:
     if guard.seal:
         marker = guard.seal_marker
         allowed_update = (
-            f"IF OLD.{marker} IS NULL AND NEW.{marker} IS NOT NULL "
+            f"IF OLD.{marker} IS NULL AND NEW.{marker} IS NOT NULL AND ({guard.seal_check}) "
             f"AND ROW({new}) IS NOT DISTINCT FROM ROW({old}) THEN RETURN NEW; END IF;"
         )
     else:
@@ -73,7 +76,10 @@ def _sqlite_sql(guard: Guard) -> list[str]:
     if guard.seal:
         marker = guard.seal_marker
         unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in guard.immutable)
-        when = f"WHEN NOT (OLD.{marker} IS NULL AND NEW.{marker} IS NOT NULL AND {unchanged})"
+        when = (
+            f"WHEN NOT (OLD.{marker} IS NULL AND NEW.{marker} IS NOT NULL "
+            f"AND ({guard.seal_check}) AND {unchanged})"
+        )
     else:
         when = ""
     return [

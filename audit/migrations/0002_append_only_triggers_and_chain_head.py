@@ -21,6 +21,7 @@ GUARD = append_only.Guard(
     ),
     seal=("chain_seq", "prev_hash", "hash"),
     seal_marker="chain_seq",
+    seal_check="length(NEW.hash) = 64 AND length(NEW.prev_hash) = 64",
 )
 
 

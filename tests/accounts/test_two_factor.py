@@ -81,7 +81,7 @@ def test_login_with_two_factor_creates_no_session_before_the_code(
     assert "_auth_user_id" not in client.session
     from audit.models import AuditEvent
 
-    failure = AuditEvent.objects.filter(action="auth.login_failed").last()
+    failure = AuditEvent.objects.filter(action="auth.login_failed").order_by("id").last()
     assert failure.details == {"username": user.username, "stage": "second_factor"}
 
     ok = client.post("/accounts/login/verify/", {"token": _next_code(device)})
