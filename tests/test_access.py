@@ -1,0 +1,115 @@
+"""The access matrix of every view of the project, walked from the URL resolver.
+
+A view added without an entry in ``MATRIX`` fails ``test_every_view_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.factories import NotificationFactory
+from tests.urlwalk import all_routes
+
+ROLES = ("unit_admin", "lead", "investigator", "analyst", "liaison", "training_admin",
+         "trainee", "outsider")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may open a view. ``public`` views need no login; ``allowed`` roles get a page,
+    every other logged-in role a 403. ``method`` is how the view is exercised."""
+
+    allowed: tuple[str, ...] = ROLES
+    public: bool = False
+    method: str = "get"
+    ok_status: tuple[int, ...] = (200,)
+    data: dict[str, str] = field(default_factory=dict)
+
+
+MATRIX: dict[str, Rule] = {
+    "dashboard": Rule(),
+    "healthz": Rule(public=True),
+    "set_language": Rule(public=True, method="post", ok_status=(302,), data={"language": "fr"}),
+    "accounts:login": Rule(public=True, ok_status=(302,)),  # already logged in: onwards
+    "accounts:login_verify": Rule(public=True, ok_status=(302,)),  # no pending login: back
+    "accounts:logout": Rule(method="post", ok_status=(302,)),
+    "accounts:reauth": Rule(),
+    "accounts:profile": Rule(),
+    "accounts:password_change": Rule(),
+    "accounts:2fa": Rule(),
+    "accounts:2fa_setup": Rule(),
+    "accounts:2fa_recovery_codes": Rule(ok_status=(302,)),  # no authenticator yet: to setup
+    "accounts:2fa_disable": Rule(),
+    "accounts:notifications": Rule(),
+    "accounts:notification_read": Rule(method="post", ok_status=(302,)),
+    "accounts:notifications_read_all": Rule(method="post", ok_status=(302,)),
+    "audit:list": Rule(allowed=("unit_admin",)),
+}
+ROUTES = {route.name: route for route in all_routes()}
+
+
+def test_every_view_is_in_the_matrix() -> None:
+    assert set(ROUTES) == set(MATRIX), "add the new view to MATRIX with who may open it"
+
+
+def test_only_the_matrix_public_views_skip_the_login() -> None:
+    public = {name for name, route in ROUTES.items()
+              if not getattr(route.callback, "login_required", True)}
+    assert public == {name for name, rule in MATRIX.items() if rule.public}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if not r.public))
+def test_anonymous_users_are_sent_to_the_login_page(client: Client, db: None, name: str) -> None:
+    rule = MATRIX[name]
+    url = ROUTES[name].url()
+    response = getattr(client, rule.method)(url, rule.data)
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/accounts/login/?next=")
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("healthz", 200), ("accounts:login", 200), ("accounts:login_verify", 302), ("set_language", 302)],
+)
+def test_public_views_answer_anonymous_users(client: Client, db: None, name: str, status: int) -> None:
+    rule = MATRIX[name]
+    response = getattr(client, rule.method)(ROUTES[name].url(), rule.data)
+    assert response.status_code == status
+
+
+def _url_for(name: str, user: User) -> str:
+    route = ROUTES[name]
+    if "pk" in route.converters:  # the user's own object
+        return route.url(pk=NotificationFactory(user=user).pk)
+    return route.url()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_exactly_what_the_matrix_allows(
+    client: Client, request: pytest.FixtureRequest, name: str, role: str
+) -> None:
+    rule = MATRIX[name]
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    response = getattr(client, rule.method)(_url_for(name, user), rule.data)
+    if role in rule.allowed:
+        assert response.status_code in rule.ok_status
+    else:
+        assert response.status_code == 403
+        assert "You are not allowed to do this" in response.content.decode()
+
+
+def test_another_users_notification_is_a_404(client: Client, investigator: User,
+                                             analyst: User) -> None:
+    theirs = NotificationFactory(user=analyst, title="CANARY for the analyst")
+    client.force_login(investigator)
+    response = client.post(ROUTES["accounts:notification_read"].url(pk=theirs.pk))
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+    assert "CANARY" not in client.get("/accounts/notifications/").content.decode()
