@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from accounts.models import Clearance, User
 from accounts.roles import Role
-from audit.services import audit_record
+from accounts.services import user_create
 
 DEMO_PASSWORD = "custos-demo"  # noqa: S105 - the documented demo password, refused in production
 
@@ -40,21 +39,23 @@ def demo_users_seed() -> list[tuple[DemoUser, bool]]:
     """Creates the missing demo users; returns each with whether it was created now."""
     if settings.PRODUCTION:
         raise ImproperlyConfigured("Demo users are never created when DJANGO_ENV=production.")
+    existing = set(
+        User.objects.filter(username__in=[d.username for d in DEMO_USERS]).values_list(
+            "username", flat=True
+        )
+    )
     result = []
     for demo in DEMO_USERS:
-        user, created = User.objects.get_or_create(
-            username=demo.username,
-            defaults={
-                "full_name": demo.full_name,
-                "email": f"{demo.username}@custos.invalid",
-                "clearance": demo.clearance,
-            },
-        )
+        created = demo.username not in existing
         if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-            user.groups.add(Group.objects.get(name=demo.role.value))
-            audit_record(actor=None, action="account.created", target=user,
-                         details={"source": "seed_demo", "role": demo.role.value})
+            user_create(
+                username=demo.username,
+                email=f"{demo.username}@custos.invalid",
+                full_name=demo.full_name,
+                roles=[demo.role],
+                clearance=demo.clearance,
+                password=DEMO_PASSWORD,
+                actor=None,
+            )
         result.append((demo, created))
     return result

@@ -17,8 +17,7 @@ class LoginForm(AuthenticationForm):
 
     error_messages = {
         "invalid_login": _(
-            "The username or password is not correct. Note that both fields may be "
-            "case-sensitive."
+            "The username or password is not correct. Note that both fields may be case-sensitive."
         ),
         "inactive": _("This account is inactive."),
     }

@@ -68,7 +68,9 @@ class User(AbstractUser):
     def roles(self) -> frozenset[str]:
         """The user's role values (one query, cached on the instance for the request)."""
         valid = set(Role.values)
-        return frozenset(name for name in self.groups.values_list("name", flat=True) if name in valid)
+        return frozenset(
+            name for name in self.groups.values_list("name", flat=True) if name in valid
+        )
 
     def has_role(self, *roles: Role) -> bool:
         return self.is_active and bool(self.roles.intersection(roles))

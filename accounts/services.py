@@ -5,17 +5,54 @@ from __future__ import annotations
 
 import time
 
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Notification, User
+from accounts.roles import Role
 from audit.services import audit_record
 
 RECOVERY_CODE_COUNT = 10
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    email: str,
+    full_name: str,
+    roles: list[Role],
+    clearance: int,
+    password: str | None,
+    actor: User | None,
+) -> User:
+    """Creates an account with its roles; ``password=None`` leaves it unusable (invitations)."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(_("A user with that username already exists."))
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(_("A user with that e-mail address already exists."))
+    user = User(username=username, email=email, full_name=full_name, clearance=clearance)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    user.groups.add(*Group.objects.filter(name__in=[role.value for role in roles]))
+    audit_record(
+        actor=actor,
+        action="account.created",
+        target=user,
+        details={"roles": sorted(r.value for r in roles), "clearance": int(clearance)},
+    )
+    return user
 
 
 @transaction.atomic
@@ -29,8 +66,9 @@ def profile_update(*, user: User, actor: User, full_name: str, preferred_languag
         changed.append("preferred_language")
     if changed:
         user.save(update_fields=changed)
-        audit_record(actor=actor, action="account.profile_updated", target=user,
-                     details={"fields": changed})
+        audit_record(
+            actor=actor, action="account.profile_updated", target=user, details={"fields": changed}
+        )
     return user
 
 
@@ -88,8 +126,12 @@ def language_set(*, user: User, language: str) -> None:
     if user.preferred_language != language:
         user.preferred_language = language
         user.save(update_fields=["preferred_language"])
-        audit_record(actor=user, action="account.language_changed", target=user,
-                     details={"language": language})
+        audit_record(
+            actor=user,
+            action="account.language_changed",
+            target=user,
+            details={"language": language},
+        )
 
 
 @transaction.atomic
@@ -115,8 +157,9 @@ def notification_send(
                 else Notification.EmailStatus.NOT_REQUESTED
             ),
         )
-    audit_record(actor=None, action="notification.sent", target=notification,
-                 details={"recipient": user.pk})
+    audit_record(
+        actor=None, action="notification.sent", target=notification, details={"recipient": user.pk}
+    )
     if notification.email_status == Notification.EmailStatus.PENDING:
         send_notification_email.delay_on_commit(notification.pk)
     return notification

@@ -18,7 +18,9 @@ from accounts.models import Notification
 
 logger = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(minutes=15)
-MAX_ATTEMPTS = 5
+# Sends of one e-mail, counted on its row (Celery's retry count restarts when the periodic job
+# re-queues a message, the row's does not).
+MAX_ATTEMPTS = 6
 
 
 @shared_task(
@@ -28,11 +30,13 @@ MAX_ATTEMPTS = 5
     autoretry_for=(SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=30 * 60,
-    max_retries=MAX_ATTEMPTS,
+    max_retries=MAX_ATTEMPTS - 1,
 )
-def send_notification_email(self, notification_id: int) -> None:  # noqa: ANN001
+def send_notification_email(self, notification_id: int) -> None:
     claimed = Notification.objects.filter(
-        pk=notification_id, email_status=Notification.EmailStatus.PENDING
+        pk=notification_id,
+        email_status=Notification.EmailStatus.PENDING,
+        email_attempts__lt=MAX_ATTEMPTS,
     ).update(
         email_status=Notification.EmailStatus.SENDING,
         email_claimed_at=timezone.now(),
@@ -50,20 +54,27 @@ def send_notification_email(self, notification_id: int) -> None:  # noqa: ANN001
                 "link": f"{settings.CUSTOS_BASE_URL}{notification.url}" if notification.url else "",
             }
             send_mail(
-                subject=render_to_string("accounts/email/notification_subject.txt", context).strip(),
+                subject=render_to_string(
+                    "accounts/email/notification_subject.txt", context
+                ).strip(),
                 message=render_to_string("accounts/email/notification_body.txt", context),
                 from_email=None,
                 recipient_list=[user.email],
             )
     except (SMTPException, OSError):
-        final = self.request.retries >= MAX_ATTEMPTS
+        final = notification.email_attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification_id).update(
             email_status=(
                 Notification.EmailStatus.FAILED if final else Notification.EmailStatus.PENDING
             )
         )
-        logger.warning("notification %s: e-mail failed (attempt %s)", notification_id,
-                       notification.email_attempts)
+        logger.warning(
+            "notification %s: e-mail failed (attempt %s)",
+            notification_id,
+            notification.email_attempts,
+        )
+        if final:
+            return  # given up: the row says FAILED, and the in-app notification remains
         raise
     Notification.objects.filter(pk=notification_id).update(
         email_status=Notification.EmailStatus.SENT, emailed_at=timezone.now()
@@ -77,11 +88,13 @@ def requeue_stuck_notification_emails() -> int:
     Notification.objects.filter(
         email_status=Notification.EmailStatus.SENDING, email_claimed_at__lt=stale
     ).update(email_status=Notification.EmailStatus.PENDING)
-    ids = list(
-        Notification.objects.filter(
-            email_status=Notification.EmailStatus.PENDING, created_at__lt=stale
-        ).values_list("pk", flat=True)[:500]
+    pending = Notification.objects.filter(
+        email_status=Notification.EmailStatus.PENDING, created_at__lt=stale
     )
+    pending.filter(email_attempts__gte=MAX_ATTEMPTS).update(
+        email_status=Notification.EmailStatus.FAILED
+    )
+    ids = list(pending.filter(email_attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)[:500])
     for pk in ids:
         send_notification_email.delay(pk)
     return len(ids)

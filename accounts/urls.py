@@ -17,5 +17,7 @@ urlpatterns = [
     path("2fa/disable/", views.two_factor_disable_view, name="2fa_disable"),
     path("notifications/", views.notifications_view, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read_view, name="notification_read"),
-    path("notifications/read-all/", views.notifications_read_all_view, name="notifications_read_all"),
+    path(
+        "notifications/read-all/", views.notifications_read_all_view, name="notifications_read_all"
+    ),
 ]

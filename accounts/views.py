@@ -5,9 +5,8 @@ from __future__ import annotations
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import login as auth_login
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
@@ -28,7 +27,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from accounts import auth_session, services
 from accounts.decorators import reauth_redirect, recent_login_required
-from accounts.forms import LanguageForm, LoginForm, ProfileForm, ReauthForm, TokenForm, TotpSetupForm
+from accounts.forms import (
+    LanguageForm,
+    LoginForm,
+    ProfileForm,
+    ReauthForm,
+    TokenForm,
+    TotpSetupForm,
+)
 from accounts.selectors import has_second_factor, notification_get, notifications_for
 from audit.services import audit_record
 
@@ -101,7 +107,9 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
         )
         if getattr(request, "axes_locked_out", False):
             auth_session.clear_pending_login(request)
-        form.add_error("token", _("That code is not valid. Check your device's clock and try again."))
+        form.add_error(
+            "token", _("That code is not valid. Check your device's clock and try again.")
+        )
     return render(request, "accounts/login_verify.html", {"form": form})
 
 
@@ -193,7 +201,9 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             messages.success(request, _("Two-factor authentication is on."))
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
-        form.add_error("token", _("That code does not match. Check the time on your phone and try again."))
+        form.add_error(
+            "token", _("That code does not match. Check the time on your phone and try again.")
+        )
     device = TOTPDevice(user=user, key=key, name="authenticator")
     qr = segno.make(device.config_url, error="m")
     context = {
@@ -227,7 +237,9 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
     if settings.CUSTOS_REQUIRE_2FA:
-        messages.error(request, _("Two-factor authentication is required and cannot be turned off."))
+        messages.error(
+            request, _("Two-factor authentication is required and cannot be turned off.")
+        )
         return redirect("accounts:2fa")
     if request.method == "POST":
         services.two_factor_disable(user=request.user)

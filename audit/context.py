@@ -19,9 +19,9 @@ def current() -> RequestContext | None:
     return _current.get()
 
 
-def bind(context: RequestContext | None):  # noqa: ANN201 - returns a contextvars.Token
+def bind(context: RequestContext | None):
     return _current.set(context)
 
 
-def unbind(token) -> None:  # noqa: ANN001
+def unbind(token) -> None:
     _current.reset(token)

@@ -37,7 +37,7 @@ class AuditEventFilter(django_filters.FilterSet):
         model = AuditEvent
         fields: list[str] = []
 
-    def filter_queryset(self, queryset):  # noqa: ANN001, ANN201
+    def filter_queryset(self, queryset):
         # A malformed IP address is a filter that matches nothing, not a database error.
         ip = self.form.cleaned_data.get("ip")
         if ip:

@@ -11,9 +11,9 @@ database refuses any other UPDATE, and any DELETE (see ``custos/append_only.py``
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -148,22 +148,32 @@ def audit_verify() -> ChainReport:
     for event in sealed.iterator(chunk_size=2000):
         if event.chain_seq != expected_seq:
             return _broken(
-                checked, event, event.chain_seq,
+                checked,
+                event,
+                event.chain_seq,
                 f"chain position {expected_seq} is missing (a row was deleted or renumbered)",
             )
         if event.prev_hash != prev:
             return _broken(
-                checked, event, event.chain_seq, "its previous-hash link does not match the row before"
+                checked,
+                event,
+                event.chain_seq,
+                "its previous-hash link does not match the row before",
             )
         if chain_hash(prev, event) != event.hash:
             return _broken(
-                checked, event, event.chain_seq, "its content does not match its hash (the row was altered)"
+                checked,
+                event,
+                event.chain_seq,
+                "its content does not match its hash (the row was altered)",
             )
         prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     chain = AuditChain.objects.filter(pk=1).first()
     if chain is not None and (chain.seq, chain.head_hash) != (checked, prev):
         return _broken(
-            checked, None, chain.seq,
+            checked,
+            None,
+            chain.seq,
             f"the chain head records {chain.seq} rows but {checked} were found "
             "(rows at the end were deleted)",
         )

@@ -18,7 +18,9 @@ from audit.services import audit_record
 @role_required(Role.UNIT_ADMIN)
 def event_list_view(request: HttpRequest) -> HttpResponse:
     """The audit trail, read-only, filterable. Reading it is itself audited."""
-    filterset = AuditEventFilter(request.GET or None, queryset=audit_events_visible_to(request.user))
+    filterset = AuditEventFilter(
+        request.GET or None, queryset=audit_events_visible_to(request.user)
+    )
     events = filterset.qs.order_by("-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)  # read before this read's own row is written

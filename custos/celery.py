@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "custos.settings")
@@ -10,4 +11,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "custos.settings")
 app = Celery("custos")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-

@@ -24,7 +24,9 @@ def _widget_class(widget: forms.Widget) -> str:
 
 
 class CustosBoundField(BoundField):
-    def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
+    def build_widget_attrs(
+        self, attrs: dict[str, Any], widget: forms.Widget | None = None
+    ) -> dict[str, Any]:
         attrs = super().build_widget_attrs(attrs, widget)
         css = _widget_class(widget or self.field.widget)
         if self.errors:  # Django itself adds the error list to aria-describedby

@@ -58,7 +58,9 @@ if PRODUCTION:
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_INSECURE_DEV_KEY)
     DEBUG = env.bool("DJANGO_DEBUG", default=False)
-    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+    ALLOWED_HOSTS = env.list(
+        "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"]
+    )
 
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -130,9 +132,7 @@ FORM_RENDERER = "custos.forms.CustosFormRenderer"
 if PRODUCTION:
     _required("DATABASE_URL")
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'custos.sqlite3'}"
-    )
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'custos.sqlite3'}")
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -243,12 +243,18 @@ if not PRODUCTION:
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Email ----------------------------------------------------------------------------------
+if PRODUCTION:
+    _required("EMAIL_URL")
+    _required("CUSTOS_BASE_URL")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Custos <custos@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CUSTOS_BASE_URL = env.str("CUSTOS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------------
+if PRODUCTION:
+    # A filesystem broker per container would silently never reach the workers.
+    _required("CELERY_BROKER_URL")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 # The longest task may run this long; brokers redeliver unacknowledged messages only after

@@ -2,7 +2,10 @@
 
 Transactional tests (``django_db(transaction=True)``) run on PostgreSQL only: Django empties
 tables after them with TRUNCATE there, but with DELETE on SQLite, which the audit trail's
-append-only trigger rightly refuses.
+append-only trigger rightly refuses. They also need ``serialized_rollback=True``: the flush
+would otherwise take the rows that data migrations created (roles, the audit chain head) from
+every test that runs after them. A test that gets its users through ``getfixturevalue``
+must still name ``db``: pytest-django orders and sets up databases by the names it sees.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def outsider(db: None) -> User:
 
 
 @pytest.fixture
-def login(client: Client):  # noqa: ANN201
+def login(client: Client):
     """Logs ``user`` in: a session that has just authenticated (as after the login page)."""
 
     def _login(user: User) -> Client:
@@ -84,4 +87,6 @@ def login(client: Client):  # noqa: ANN201
 def audit_actions(**filters: object) -> list[str]:
     from audit.models import AuditEvent
 
-    return list(AuditEvent.objects.filter(**filters).order_by("id").values_list("action", flat=True))
+    return list(
+        AuditEvent.objects.filter(**filters).order_by("id").values_list("action", flat=True)
+    )

@@ -14,8 +14,16 @@ from accounts.models import User
 from tests.factories import NotificationFactory
 from tests.urlwalk import all_routes
 
-ROLES = ("unit_admin", "lead", "investigator", "analyst", "liaison", "training_admin",
-         "trainee", "outsider")
+ROLES = (
+    "unit_admin",
+    "lead",
+    "investigator",
+    "analyst",
+    "liaison",
+    "training_admin",
+    "trainee",
+    "outsider",
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +65,11 @@ def test_every_view_is_in_the_matrix() -> None:
 
 
 def test_only_the_matrix_public_views_skip_the_login() -> None:
-    public = {name for name, route in ROUTES.items()
-              if not getattr(route.callback, "login_required", True)}
+    public = {
+        name
+        for name, route in ROUTES.items()
+        if not getattr(route.callback, "login_required", True)
+    }
     assert public == {name for name, rule in MATRIX.items() if rule.public}
 
 
@@ -68,14 +79,21 @@ def test_anonymous_users_are_sent_to_the_login_page(client: Client, db: None, na
     url = ROUTES[name].url()
     response = getattr(client, rule.method)(url, rule.data)
     assert response.status_code == 302
-    assert response["Location"].startswith(f"/accounts/login/?next=")
+    assert response["Location"].startswith("/accounts/login/?next=")
 
 
 @pytest.mark.parametrize(
     ("name", "status"),
-    [("healthz", 200), ("accounts:login", 200), ("accounts:login_verify", 302), ("set_language", 302)],
+    [
+        ("healthz", 200),
+        ("accounts:login", 200),
+        ("accounts:login_verify", 302),
+        ("set_language", 302),
+    ],
 )
-def test_public_views_answer_anonymous_users(client: Client, db: None, name: str, status: int) -> None:
+def test_public_views_answer_anonymous_users(
+    client: Client, db: None, name: str, status: int
+) -> None:
     rule = MATRIX[name]
     response = getattr(client, rule.method)(ROUTES[name].url(), rule.data)
     assert response.status_code == status
@@ -91,7 +109,7 @@ def _url_for(name: str, user: User) -> str:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_each_role_gets_exactly_what_the_matrix_allows(
-    client: Client, request: pytest.FixtureRequest, name: str, role: str
+    client: Client, db: None, request: pytest.FixtureRequest, name: str, role: str
 ) -> None:
     rule = MATRIX[name]
     user = request.getfixturevalue(role)
@@ -104,8 +122,9 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
         assert "You are not allowed to do this" in response.content.decode()
 
 
-def test_another_users_notification_is_a_404(client: Client, investigator: User,
-                                             analyst: User) -> None:
+def test_another_users_notification_is_a_404(
+    client: Client, investigator: User, analyst: User
+) -> None:
     theirs = NotificationFactory(user=analyst, title="CANARY for the analyst")
     client.force_login(investigator)
     response = client.post(ROUTES["accounts:notification_read"].url(pk=theirs.pk))

@@ -21,6 +21,8 @@ def test_healthy_system_reports_ok_without_login(client: Client, db: None) -> No
 
 def test_a_broker_that_is_down_is_reported(client: Client, db: None, monkeypatch) -> None:
     # Nothing listens on port 1: the connection is refused at once.
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_write_url", None)
     monkeypatch.setitem(app.conf, "broker_transport_options", {})

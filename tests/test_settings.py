@@ -18,6 +18,8 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "custos.example.org",
     "DATABASE_URL": "postgres://custos:secret@db.internal:5432/custos",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "EMAIL_URL": "smtp://mail.internal:25",
+    "CUSTOS_BASE_URL": "https://custos.example.org",
 }
 SHOW = """
 import json, django
@@ -98,9 +100,7 @@ def test_production_profile_is_hardened() -> None:
     assert values["X_FRAME"] == "DENY"
 
 
-@pytest.mark.parametrize(
-    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"]
-)
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
 def test_production_refuses_to_start_naming_the_missing_variable(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = _run(env)
@@ -109,9 +109,7 @@ def test_production_refuses_to_start_naming_the_missing_variable(missing: str) -
     assert "ImproperlyConfigured" in result.stderr
 
 
-@pytest.mark.parametrize(
-    "key", ["django-insecure-" + "a" * 60, "too-short-secret", "a" * 64]
-)
+@pytest.mark.parametrize("key", ["django-insecure-" + "a" * 60, "too-short-secret", "a" * 64])
 def test_production_refuses_a_placeholder_secret_key(key: str) -> None:
     result = _run({**PRODUCTION, "DJANGO_SECRET_KEY": key})
     assert result.returncode != 0

@@ -15,7 +15,7 @@ from tests.factories import PASSWORD
 LOGIN = "/accounts/login/"
 
 
-def _attempt(client: Client, username: str, password: str, **extra: str):  # noqa: ANN202
+def _attempt(client: Client, username: str, password: str, **extra: str):
     return client.post(LOGIN, {"username": username, "password": password}, **extra)
 
 

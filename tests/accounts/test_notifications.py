@@ -117,3 +117,22 @@ def test_opening_a_notification_follows_its_link(client: Client, investigator: U
     client.force_login(investigator)
     response = client.post(f"/accounts/notifications/{notification.pk}/read/", {"open": "1"})
     assert response["Location"] == "/accounts/profile/"
+
+
+def test_an_email_that_keeps_failing_is_given_up_after_the_last_attempt(
+    investigator: User, monkeypatch
+) -> None:
+    from accounts.tasks import MAX_ATTEMPTS
+
+    notification = services.notification_send(user=investigator, title="Never delivered")
+    Notification.objects.filter(pk=notification.pk).update(email_attempts=MAX_ATTEMPTS - 1)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise SMTPException("relay down")
+
+    monkeypatch.setattr("accounts.tasks.send_mail", broken)
+    send_notification_email.run(notification.pk)  # no retry is scheduled
+    notification.refresh_from_db()
+    assert notification.email_status == Notification.EmailStatus.FAILED
+    assert notification.email_attempts == MAX_ATTEMPTS
+    assert investigator.notifications.filter(pk=notification.pk).exists()  # still in the app

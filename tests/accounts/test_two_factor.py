@@ -125,13 +125,18 @@ def test_a_recovery_code_works_once(
 def test_wrong_codes_count_towards_the_lockout(
     client: Client, enrolled: tuple[User, TOTPDevice, list[str]], settings
 ) -> None:
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
     user, device, _ = enrolled
     client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     last = None
     for _ in range(settings.AXES_FAILURE_LIMIT):
         last = client.post("/accounts/login/verify/", {"token": "99999999"})
     assert last.status_code == 429
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    # Locked out: the right password is refused, and the pending login is gone.
+    again = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert again.status_code == 429
+    late = client.post("/accounts/login/verify/", {"token": _next_code(device)})
+    assert late["Location"] == reverse("accounts:login")
     assert "_auth_user_id" not in client.session
 
 
@@ -205,11 +210,15 @@ def test_sensitive_two_factor_changes_ask_for_the_password_again(
     assert response["Location"] == "/accounts/reauth/?next=%2Faccounts%2F2fa%2Frecovery-codes%2F"
     assert StaticToken.objects.filter(device__user=user, token=codes[0]).exists()
 
-    wrong = client.post("/accounts/reauth/", {"password": "nope", "next": "/accounts/2fa/recovery-codes/"})
+    wrong = client.post(
+        "/accounts/reauth/", {"password": "nope", "next": "/accounts/2fa/recovery-codes/"}
+    )
     assert "The password is not correct" in wrong.content.decode()
     assert "auth.login_failed" in audit_actions()
 
-    ok = client.post("/accounts/reauth/", {"password": PASSWORD, "next": "/accounts/2fa/recovery-codes/"})
+    ok = client.post(
+        "/accounts/reauth/", {"password": PASSWORD, "next": "/accounts/2fa/recovery-codes/"}
+    )
     assert ok["Location"] == "/accounts/2fa/recovery-codes/"
     assert "auth.reauthenticated" in audit_actions(actor=user)
     fresh = client.post("/accounts/2fa/recovery-codes/")

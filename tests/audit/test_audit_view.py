@@ -25,7 +25,9 @@ def test_anonymous_is_sent_to_login(client: Client, db: None) -> None:
 
 
 @pytest.mark.parametrize("role", ["investigator", "lead", "analyst", "liaison", "outsider"])
-def test_other_roles_are_refused(client: Client, role: str, request, trail: None) -> None:
+def test_other_roles_are_refused(
+    client: Client, db: None, role: str, request: pytest.FixtureRequest, trail: None
+) -> None:
     client.force_login(request.getfixturevalue(role))
     response = client.get(URL)
     assert response.status_code == 403
@@ -44,8 +46,9 @@ def test_unit_admin_reads_the_trail_and_the_read_is_audited(
     assert AuditEvent.objects.filter(actor=unit_admin, action="audit.viewed").count() == 1
 
 
-def test_filters_narrow_the_trail(client: Client, unit_admin: User, investigator: User,
-                                  trail: None) -> None:
+def test_filters_narrow_the_trail(
+    client: Client, unit_admin: User, investigator: User, trail: None
+) -> None:
     client.force_login(unit_admin)
     html = client.get(URL, {"actor": investigator.username}).content.decode()
     assert "CANARY-INV" in html
