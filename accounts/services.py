@@ -73,8 +73,11 @@ def profile_update(*, user: User, actor: User, full_name: str, preferred_languag
 
 
 @transaction.atomic
-def password_changed_record(*, user: User) -> None:
-    """Django's PasswordChangeForm saves the password; this records that it happened."""
+def password_change(*, user: User, new_password: str) -> None:
+    """Sets a password already checked by Django's PasswordChangeForm (old password,
+    validators), and records the change."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
     audit_record(actor=user, action="account.password_changed", target=user)
 
 

@@ -159,9 +159,8 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
-        services.password_changed_record(user=user)
+        services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password has been changed."))
         return redirect("accounts:profile")
     return render(request, "accounts/password_change.html", {"form": form})
