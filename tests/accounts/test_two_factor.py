@@ -35,6 +35,13 @@ def _code_for_key(key: str) -> str:
     return _code(TOTPDevice(key=key))
 
 
+def _login_an_hour_ago(client: Client, user: User) -> None:
+    client.force_login(user)
+    session = client.session
+    session[AUTH_AT_KEY] = int(time.time()) - 3600
+    session.save()
+
+
 @pytest.fixture
 def enrolled(investigator: User) -> tuple[User, TOTPDevice, list[str]]:
     key = default_key()
@@ -202,10 +209,7 @@ def test_sensitive_two_factor_changes_ask_for_the_password_again(
     client: Client, enrolled: tuple[User, TOTPDevice, list[str]]
 ) -> None:
     user, _, codes = enrolled
-    client.force_login(user)
-    session = client.session
-    session[AUTH_AT_KEY] = int(time.time()) - 3600
-    session.save()
+    _login_an_hour_ago(client, user)
     response = client.post("/accounts/2fa/recovery-codes/")
     assert response["Location"] == "/accounts/reauth/?next=%2Faccounts%2F2fa%2Frecovery-codes%2F"
     assert StaticToken.objects.filter(device__user=user, token=codes[0]).exists()
@@ -231,9 +235,6 @@ def test_replacing_the_authenticator_needs_a_recent_login(
     client: Client, enrolled: tuple[User, TOTPDevice, list[str]]
 ) -> None:
     user, _, _ = enrolled
-    client.force_login(user)
-    session = client.session
-    session[AUTH_AT_KEY] = int(time.time()) - 3600
-    session.save()
+    _login_an_hour_ago(client, user)
     response = client.get(SETUP)
     assert response["Location"].startswith("/accounts/reauth/")
