@@ -80,8 +80,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "csp",
+    "django_countries",
     "accounts",
     "audit",
+    "cases",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +207,14 @@ AXES_CLIENT_IP_CALLABLE = "custos.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_DISABLE_ACCESS_LOG = True  # the audit trail records every login and failure
 AXES_USERNAME_FORM_FIELD = "username"
+
+# Guardian: no anonymous user row; no global permission or superuser flag widens object access
+# (every guardian call in Custos passes accept_global_perms and with_superuser explicitly).
+ANONYMOUS_USER_NAME = None
+GUARDIAN_AUTO_PREFETCH = False
+
+# Case references: WCU-2026-0007.
+CUSTOS_CASE_PREFIX = env.str("CUSTOS_CASE_PREFIX", default="WCU")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -9,4 +9,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language_view, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
+    path("cases/", include("cases.urls")),
+    path("crimes/", include("cases.crime_urls")),
 ]
