@@ -16,6 +16,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": {
             "is_unit_admin": user.has_role(Role.UNIT_ADMIN),
+            "sees_cases": user.has_role(
+                Role.UNIT_ADMIN, Role.CASE_LEAD, Role.INVESTIGATOR, Role.ANALYST
+            ),
             "unread_notifications": unread_notification_count(user),
         }
     }

@@ -1,0 +1,340 @@
+"""Reads of case data, always through what the asking user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role as UserRole
+from audit.models import AuditEvent
+from cases import permissions as P
+from cases.models import (
+    BreakGlassAccess,
+    Case,
+    CaseMember,
+    CasePerson,
+    CasePersonUserObjectPermission,
+    CaseUserObjectPermission,
+    Incident,
+    Person,
+    StatusChange,
+)
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    return Case.objects.visible_to(user)
+
+
+def case_permissions(user: User, case: Case) -> frozenset[str]:
+    """The user's permissions on ``case``, read from guardian's per-case table.
+
+    Read directly (not through ``user.has_perm``), so that no superuser flag or global
+    permission grants anything. A live break-glass access gives read access only.
+    """
+    if not user.is_authenticated or not user.is_active or user.clearance < case.classification:
+        return frozenset()
+    perms = set(
+        CaseUserObjectPermission.objects.filter(user=user, content_object=case).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    if P.VIEW not in perms and (
+        BreakGlassAccess.objects.filter(
+            case=case, user=user, expires_at__gt=timezone.now()
+        ).exists()
+    ):
+        perms.add(P.VIEW)
+    return frozenset(perms & P.ALL_CASE_PERMISSIONS)
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """A case as one user may use it: the case, their permissions and their team role."""
+
+    case: Case
+    perms: frozenset[str]
+    role: str | None
+
+    def can(self, perm: str) -> bool:
+        return perm in self.perms
+
+    @property
+    def via_break_glass(self) -> bool:
+        return self.role is None and P.VIEW in self.perms
+
+
+def case_access(user: User, pk: int, perm: str = P.VIEW) -> CaseAccess:
+    """Loads a case for ``user``: 404 unless they may see it, 403 if they may see it but
+    not do ``perm``."""
+    case = cases_visible_to(user).filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    perms = case_permissions(user, case)
+    if P.VIEW not in perms:
+        raise Http404
+    if perm not in perms:
+        raise PermissionDenied
+    role = CaseMember.objects.filter(case=case, user=user).values_list("role", flat=True).first()
+    return CaseAccess(case=case, perms=perms, role=role)
+
+
+def case_team_access(user: User, pk: int) -> tuple[Case, bool]:
+    """A case whose team ``user`` may manage: its lead, or a unit admin (who manages teams
+    without reading case content). Returns the case and whether the user reads its content."""
+    case = Case.objects.filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    perms = case_permissions(user, case)
+    if P.MANAGE_TEAM in perms:
+        return case, True
+    if user.has_role(UserRole.UNIT_ADMIN):
+        return case, P.VIEW in perms
+    if P.VIEW in perms:
+        raise PermissionDenied
+    raise Http404
+
+
+def case_list(
+    user: User,
+    *,
+    status: str = "",
+    country: str = "",
+    crime_category: str = "",
+    classification: int | None = None,
+    period_from: date | None = None,
+    period_until: date | None = None,
+    query: str = "",
+    order: str = "-opened",
+) -> QuerySet[Case]:
+    """The case list of ``user``, filtered and sorted; a constant number of queries."""
+    cases = cases_visible_to(user)
+    if status:
+        cases = cases.filter(status=status)
+    if country:
+        cases = cases.filter(countries__contains=country)
+    if crime_category:
+        cases = cases.filter(
+            Q(crimes__category=crime_category) | Q(incidents__crimes__category=crime_category)
+        ).distinct()
+    if classification is not None:
+        cases = cases.filter(classification=classification)
+    if period_from:
+        cases = cases.filter(Q(period_end__gte=period_from) | Q(period_end__isnull=True))
+    if period_until:
+        cases = cases.filter(Q(period_start__lte=period_until) | Q(period_start__isnull=True))
+    if query:
+        cases = case_search(cases, query)
+    orders = {
+        "-opened": ("-created_at", "-id"),
+        "opened": ("created_at", "id"),
+        "reference": ("year", "number"),
+        "-reference": ("-year", "-number"),
+        "title": ("title", "id"),
+        "status": ("status", "-id"),
+        "priority": ("priority", "-id"),
+    }
+    return cases.annotate(
+        incident_count=Count("incidents", distinct=True),
+        person_count=Count("persons", distinct=True),
+    ).order_by(*orders.get(order, orders["-opened"]))
+
+
+def case_search(cases: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Full-text search over title, summary, incidents and pseudonyms (never real names).
+
+    PostgreSQL uses the GIN index of migration 0002 (same expression); SQLite matches
+    substrings."""
+    if connection.vendor == "postgresql":
+        return cases.annotate(search=SearchVector("search_document", config="simple")).filter(
+            search=SearchQuery(query, config="simple", search_type="websearch")
+        )
+    words = [w for w in query.split() if w]
+    for word in words:
+        cases = cases.filter(search_document__icontains=word)
+    return cases
+
+
+def search_document_for(case: Case) -> str:
+    """What search may read about a case. Persons appear by pseudonym only."""
+    parts = [case.reference, case.title, case.summary, case.situation]
+    for incident in case.incidents.all():
+        parts += [incident.title, incident.description, incident.place_name, incident.admin_area]
+    parts += list(case.persons.filter(protected=True).values_list("pseudonym", flat=True))
+    return "\n".join(p for p in parts if p)
+
+
+def identity_grants(user: User, case: Case) -> frozenset[int]:
+    """Ids of the case's protected persons whose identity ``user`` has been granted."""
+    if not user.is_authenticated:
+        return frozenset()
+    return frozenset(
+        CasePersonUserObjectPermission.objects.filter(
+            user=user,
+            permission__codename=P.VIEW_IDENTITY,
+            content_object__case=case,
+        ).values_list("content_object_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """A person as one user may see them in one case.
+
+    ``person`` (the registry row, with the real name) is ``None`` unless the identity is
+    visible: templates cannot show what they are not given.
+    """
+
+    case_person: CasePerson
+    person: Person | None
+    label: str
+
+    @property
+    def identity_visible(self) -> bool:
+        return self.person is not None
+
+    @property
+    def protected(self) -> bool:
+        return self.case_person.protected
+
+
+def person_rows(user: User, case: Case, *, pk: int | None = None) -> list[PersonRow]:
+    granted = identity_grants(user, case)
+    rows = (
+        case.persons.select_related("person")
+        .prefetch_related("person__names", "measures")
+        .order_by("role", "id")
+    )
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    result = []
+    for cp in rows:
+        visible = not cp.protected or cp.pk in granted
+        result.append(
+            PersonRow(
+                case_person=cp,
+                person=cp.person if visible else None,
+                label=cp.person.full_name if visible else cp.pseudonym,
+            )
+        )
+    return result
+
+
+def person_row(user: User, case: Case, pk: int) -> PersonRow:
+    rows = person_rows(user, case, pk=pk)
+    if not rows:
+        raise Http404
+    return rows[0]
+
+
+def persons_linkable_by(user: User, case: Case, query: str) -> list[tuple[Person, str]]:
+    """Registry persons ``user`` may link to ``case``: known to them by name from a case they
+    can see (never a protected person whose identity they were not granted)."""
+    if len(query.strip()) < 2:
+        return []
+    visible_cases = cases_visible_to(user).values("pk")
+    granted = CasePersonUserObjectPermission.objects.filter(
+        user=user, permission__codename=P.VIEW_IDENTITY
+    ).values("content_object_id")
+    known = CasePerson.objects.filter(case__in=visible_cases).filter(
+        Q(protected=False) | Q(pk__in=granted)
+    )
+    people = (
+        Person.objects.filter(pk__in=known.values("person_id"))
+        .filter(Q(full_name__icontains=query) | Q(names__name__icontains=query))
+        .exclude(case_roles__case=case)
+        .distinct()
+        .order_by("full_name")[:20]
+    )
+    return [(p, p.full_name) for p in people]
+
+
+def team(case: Case) -> QuerySet[CaseMember]:
+    return case.members.select_related("user", "added_by").order_by("role", "user__username")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime | date
+    kind: str
+    title: str
+    detail: str = ""
+    url: str = ""
+
+
+def timeline(case: Case) -> list[TimelineEntry]:
+    """Incidents and status changes (later: evidence events) in one chronology.
+
+    Persons do not appear here, so nothing in it can name a protected person."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    entries: list[TimelineEntry] = []
+    for incident in case.incidents.all():
+        entries.append(
+            TimelineEntry(
+                when=incident.date_start,
+                kind="incident",
+                title=incident.title,
+                detail=f"{incident.place_name}, {incident.country.name}",
+                url=reverse("cases:incident_detail", args=[case.pk, incident.pk]),
+            )
+        )
+    for change in StatusChange.objects.filter(case=case).select_related("actor"):
+        entries.append(
+            TimelineEntry(
+                when=change.created_at,
+                kind="status",
+                title=_("Status: %(status)s") % {"status": change.get_to_status_display()},
+                detail=change.reason,
+            )
+        )
+
+    def key(entry: TimelineEntry) -> tuple[date, int]:
+        day = entry.when.date() if isinstance(entry.when, datetime) else entry.when
+        return (day, 0 if entry.kind == "incident" else 1)
+
+    return sorted(entries, key=key)
+
+
+def case_activity(case: Case) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(case_id=case.pk).order_by("-id")
+
+
+def incidents_of(case: Case) -> QuerySet[Incident]:
+    return case.incidents.prefetch_related("crimes").order_by("date_start", "id")
+
+
+def incident_get(case: Case, pk: int) -> Incident:
+    incident = incidents_of(case).filter(pk=pk).first()
+    if incident is None:
+        raise Http404
+    return incident
+
+
+def cases_for_team_admin() -> QuerySet[Case]:
+    """Every case by reference and status only, for unit admins managing teams."""
+    return (
+        Case.objects.only("pk", "reference", "status", "classification", "year", "number")
+        .annotate(member_count=Count("members"))
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=CaseMember.objects.filter(role=CaseMember.Role.LEAD).select_related(
+                    "user"
+                ),
+                to_attr="leads",
+            )
+        )
+    )
+
+
+def member_users_for_select(case: Case) -> QuerySet[User]:
+    return User.objects.filter(case_memberships__case=case, is_active=True)

@@ -1,0 +1,600 @@
+"""Writes about cases. Each service checks what the actor may do, owns its transaction and
+writes its audit row in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.models import User
+from accounts.roles import Role as UserRole
+from accounts.services import notification_send
+from audit.services import audit_record
+from cases import permissions as P
+from cases.models import (
+    BreakGlassAccess,
+    Case,
+    CaseMember,
+    CaseNote,
+    CaseNoteRevision,
+    CasePerson,
+    CasePersonUserObjectPermission,
+    CaseReferenceCounter,
+    Crime,
+    Incident,
+    Person,
+    PersonName,
+    ProtectiveMeasure,
+    StatusChange,
+)
+from cases.selectors import case_permissions, search_document_for
+
+CASE_FIELDS = (
+    "title",
+    "summary",
+    "situation",
+    "countries",
+    "period_start",
+    "period_end",
+    "classification",
+    "sgbv",
+    "priority",
+    "referral_source",
+)
+INCIDENT_FIELDS = (
+    "title",
+    "description",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "place_name",
+    "country",
+    "admin_area",
+    "latitude",
+    "longitude",
+    "estimated_victims",
+)
+PERSON_FIELDS = (
+    "full_name",
+    "birth_date",
+    "birth_year",
+    "gender",
+    "nationality",
+    "affiliation",
+    "unit",
+    "rank",
+)
+PSEUDONYM_PREFIX = {
+    CasePerson.Role.SUSPECT: "S",
+    CasePerson.Role.VICTIM: "V",
+    CasePerson.Role.WITNESS: "W",
+    CasePerson.Role.VICTIM_WITNESS: "W",
+    CasePerson.Role.INSIDER_WITNESS: "W",
+    CasePerson.Role.EXPERT: "E",
+    CasePerson.Role.SOURCE: "SRC",
+}
+BREAK_GLASS_MAX_HOURS = 24
+# The unit roles a user needs to hold each role on a case team (liaisons and trainees never
+# join a team: partners see shared cases through the partners app).
+TEAM_ROLE_REQUIRES = {
+    CaseMember.Role.LEAD: (UserRole.CASE_LEAD,),
+    CaseMember.Role.INVESTIGATOR: (UserRole.CASE_LEAD, UserRole.INVESTIGATOR),
+    CaseMember.Role.ANALYST: (UserRole.CASE_LEAD, UserRole.INVESTIGATOR, UserRole.ANALYST),
+}
+
+
+def _require(actor: User, case: Case, perm: str) -> None:
+    if perm not in case_permissions(actor, case):
+        raise PermissionDenied
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _refresh_search(case: Case) -> None:
+    Case.objects.filter(pk=case.pk).update(search_document=search_document_for(case))
+
+
+def _grant_role(case: Case, user: User, role: str) -> None:
+    for perm in P.ROLE_PERMISSIONS[role]:
+        assign_perm(f"cases.{perm}", user, case)
+
+
+def _revoke_all(case: Case, user: User) -> None:
+    for perm in P.ALL_CASE_PERMISSIONS:
+        remove_perm(f"cases.{perm}", user, case)
+
+
+def _changed(instance: Any, data: dict[str, Any], fields: Iterable[str]) -> list[str]:
+    changed = []
+    for name in fields:
+        if name in data and getattr(instance, name) != data[name]:
+            setattr(instance, name, data[name])
+            changed.append(name)
+    return changed
+
+
+def _validate_period(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise ValidationError({"period_end": _("The end of the period is before its start.")})
+
+
+def _notify(users: Iterable[User], title: str, url: str) -> None:
+    for user in users:
+        notification_send(user=user, title=title, url=url)
+
+
+# --- Cases ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_create(*, actor: User, crimes: Iterable[Crime] = (), **data: Any) -> Case:
+    """Opens a case. Its reference is the next number of the year, without gaps even when
+    cases are opened at the same moment (the year's counter row is locked until commit)."""
+    if not actor.has_role(UserRole.INVESTIGATOR, UserRole.CASE_LEAD):
+        raise PermissionDenied
+    if data.get("classification", 0) > actor.clearance:
+        raise ValidationError(
+            {"classification": _("You cannot open a case above your own clearance.")}
+        )
+    _validate_period(data.get("period_start"), data.get("period_end"))
+    year = timezone.localdate().year
+    CaseReferenceCounter.objects.bulk_create(
+        [CaseReferenceCounter(year=year, last_number=0)], ignore_conflicts=True
+    )
+    counter = CaseReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    case = Case(
+        year=year,
+        number=counter.last_number,
+        reference=f"{settings.CUSTOS_CASE_PREFIX}-{year}-{counter.last_number:04d}",
+        created_by=actor,
+        **{k: v for k, v in data.items() if k in CASE_FIELDS},
+    )
+    case.full_clean(exclude=["search_document"])
+    case.save()
+    case.crimes.set(crimes)
+    CaseMember.objects.create(case=case, user=actor, role=CaseMember.Role.LEAD, added_by=actor)
+    _grant_role(case, actor, CaseMember.Role.LEAD)
+    StatusChange.objects.create(
+        case=case, from_status="", to_status=case.status, reason=_("Case opened"), actor=actor
+    )
+    _refresh_search(case)
+    audit_record(actor=actor, action="case.created", target=case)
+    return case
+
+
+@transaction.atomic
+def case_update(
+    *, case: Case, actor: User, crimes: Iterable[Crime] | None = None, **data: Any
+) -> Case:
+    _require(actor, case, P.CHANGE)
+    case = _lock(case)
+    if data.get("classification", case.classification) > actor.clearance:
+        raise ValidationError(
+            {"classification": _("You cannot classify a case above your own clearance.")}
+        )
+    changed = _changed(case, data, CASE_FIELDS)
+    _validate_period(case.period_start, case.period_end)
+    if crimes is not None and set(crimes) != set(case.crimes.all()):
+        case.crimes.set(crimes)
+        changed.append("crimes")
+    if changed:
+        case.full_clean(exclude=["search_document"])
+        case.save()
+        _refresh_search(case)
+        audit_record(actor=actor, action="case.updated", target=case, details={"fields": changed})
+    return case
+
+
+@transaction.atomic
+def case_transition(*, case: Case, actor: User, to_status: str, reason: str) -> StatusChange:
+    """Moves a case through its workflow, if the actor's case role may take that step."""
+    _require(actor, case, P.CHANGE_STATUS)
+    case = _lock(case)
+    role = CaseMember.objects.filter(case=case, user=actor).values_list("role", flat=True).first()
+    allowed = P.TRANSITIONS.get((case.status, to_status))
+    if allowed is None:
+        raise ValidationError(
+            {
+                "to_status": _("A case cannot move from “%(from)s” to “%(to)s”.")
+                % {
+                    "from": Case.Status(case.status).label,
+                    "to": Case.Status(to_status).label if to_status in Case.Status else to_status,
+                }
+            }
+        )
+    if role not in allowed:
+        raise ValidationError({"to_status": _("Your role on this case does not allow this step.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for this change.")})
+    change = StatusChange.objects.create(
+        case=case, from_status=case.status, to_status=to_status, reason=reason, actor=actor
+    )
+    case.status = to_status
+    case.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="case.status_changed",
+        target=case,
+        details={"from": change.from_status, "to": to_status},
+    )
+    others = User.objects.filter(case_memberships__case=case).exclude(pk=actor.pk)
+    _notify(
+        others,
+        gettext_lazy("A case you work on changed status"),
+        reverse("cases:detail", args=[case.pk]),
+    )
+    return change
+
+
+# --- Team -------------------------------------------------------------------------------------
+
+
+def _may_manage_team(actor: User, case: Case) -> bool:
+    return P.MANAGE_TEAM in case_permissions(actor, case) or actor.has_role(UserRole.UNIT_ADMIN)
+
+
+@transaction.atomic
+def case_member_add(*, case: Case, actor: User, user: User, role: str) -> CaseMember:
+    if not _may_manage_team(actor, case):
+        raise PermissionDenied
+    case = _lock(case)
+    if CaseMember.objects.filter(case=case, user=user).exists():
+        raise ValidationError({"user": _("This person is already on the team.")})
+    if not user.is_active:
+        raise ValidationError({"user": _("This account is inactive.")})
+    if user.clearance < case.classification:
+        raise ValidationError(
+            {"user": _("This user is not cleared for the case's classification.")}
+        )
+    if not user.has_role(*TEAM_ROLE_REQUIRES[role]):
+        raise ValidationError(
+            {"role": _("This user's role in the unit does not allow this role on a case team.")}
+        )
+    member = CaseMember.objects.create(case=case, user=user, role=role, added_by=actor)
+    _grant_role(case, user, role)
+    audit_record(
+        actor=actor,
+        action="case.member_added",
+        target=case,
+        details={"user": user.get_username(), "role": role},
+    )
+    notification_send(
+        user=user,
+        title=gettext_lazy("You have been added to a case team"),
+        url=reverse("cases:detail", args=[case.pk]),
+    )
+    return member
+
+
+@transaction.atomic
+def case_member_remove(*, case: Case, actor: User, member: CaseMember) -> None:
+    """Takes a member off the team: their access ends with the next request."""
+    if not _may_manage_team(actor, case):
+        raise PermissionDenied
+    case = _lock(case)
+    if (
+        member.role == CaseMember.Role.LEAD
+        and not case.members.filter(role=CaseMember.Role.LEAD).exclude(pk=member.pk).exists()
+    ):
+        raise ValidationError(_("A case must keep at least one case lead."))
+    user = member.user
+    member.delete()
+    _revoke_all(case, user)
+    CasePersonUserObjectPermission.objects.filter(user=user, content_object__case=case).delete()
+    audit_record(
+        actor=actor,
+        action="case.member_removed",
+        target=case,
+        details={"user": user.get_username(), "role": member.role},
+    )
+
+
+@transaction.atomic
+def break_glass_open(
+    *, case: Case, actor: User, justification: str, hours: int
+) -> BreakGlassAccess:
+    """A unit admin's emergency read access to a case, justified, time-limited, audited, and
+    announced to the case leads."""
+    if not actor.has_role(UserRole.UNIT_ADMIN):
+        raise PermissionDenied
+    if actor.clearance < case.classification:
+        raise ValidationError(_("You are not cleared for this case's classification."))
+    if not justification.strip():
+        raise ValidationError({"justification": _("Write why you need this access.")})
+    if not 1 <= hours <= BREAK_GLASS_MAX_HOURS:
+        raise ValidationError(
+            {
+                "hours": _("Access lasts between 1 and %(max)d hours.")
+                % {"max": BREAK_GLASS_MAX_HOURS}
+            }
+        )
+    now = timezone.now()
+    access = BreakGlassAccess.objects.create(
+        case=case,
+        user=actor,
+        justification=justification,
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    audit_record(
+        actor=actor,
+        action="case.break_glass",
+        target=case,
+        details={"hours": hours, "justification": justification[:500]},
+    )
+    leads = User.objects.filter(case_memberships__case=case, case_memberships__role="lead")
+    _notify(
+        leads,
+        gettext_lazy("A unit admin opened break-glass access to your case"),
+        reverse("cases:activity", args=[case.pk]),
+    )
+    return access
+
+
+# --- Incidents --------------------------------------------------------------------------------
+
+
+def _validate_incident(data: dict[str, Any]) -> None:
+    errors = {}
+    start, end = data.get("date_start"), data.get("date_end")
+    if start and end and end < start:
+        errors["date_end"] = _("The end date is before the start date.")
+    if start and start > timezone.localdate():
+        errors["date_start"] = _("An incident cannot be in the future.")
+    if (data.get("latitude") is None) != (data.get("longitude") is None):
+        errors["longitude"] = _("Give both latitude and longitude, or neither.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def incident_create(
+    *, case: Case, actor: User, crimes: Iterable[Crime] = (), **data: Any
+) -> Incident:
+    _require(actor, case, P.CONTRIBUTE)
+    _validate_incident(data)
+    incident = Incident(
+        case=case, created_by=actor, **{k: v for k, v in data.items() if k in INCIDENT_FIELDS}
+    )
+    incident.full_clean()
+    incident.save()
+    incident.crimes.set(crimes)
+    _refresh_search(case)
+    audit_record(actor=actor, action="incident.created", target=incident)
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *, incident: Incident, actor: User, crimes: Iterable[Crime] | None = None, **data: Any
+) -> Incident:
+    _require(actor, incident.case, P.CONTRIBUTE)
+    merged = {name: data.get(name, getattr(incident, name)) for name in INCIDENT_FIELDS}
+    _validate_incident(merged)
+    changed = _changed(incident, data, INCIDENT_FIELDS)
+    if crimes is not None and set(crimes) != set(incident.crimes.all()):
+        incident.crimes.set(crimes)
+        changed.append("crimes")
+    if changed:
+        incident.full_clean()
+        incident.save()
+        _refresh_search(incident.case)
+        audit_record(
+            actor=actor, action="incident.updated", target=incident, details={"fields": changed}
+        )
+    return incident
+
+
+# --- Persons and protection -------------------------------------------------------------------
+
+
+def _pseudonym_next(case: Case, role: str) -> str:
+    prefix = PSEUDONYM_PREFIX[role]
+    taken = case.persons.filter(pseudonym__startswith=f"{prefix}-").values_list(
+        "pseudonym", flat=True
+    )
+    numbers = [int(p.split("-")[-1]) for p in taken if p.split("-")[-1].isdigit()]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+@transaction.atomic
+def case_person_add(
+    *,
+    case: Case,
+    actor: User,
+    role: str,
+    person: Person | None = None,
+    names: Iterable[tuple[str, str, str]] = (),
+    notes: str = "",
+    protect: bool = False,
+    measures: Iterable[str] = (),
+    **person_data: Any,
+) -> CasePerson:
+    """Adds a person to a case: an existing registry person, or a new one from
+    ``person_data``. With ``protect`` the person gets a pseudonym at once, before any page
+    could show their name."""
+    _require(actor, case, P.CONTRIBUTE)
+    case = _lock(case)
+    if person is None:
+        person = Person(
+            created_by=actor, **{k: v for k, v in person_data.items() if k in PERSON_FIELDS}
+        )
+        person.full_clean()
+        person.save()
+        for name, kind, script in names:
+            if name.strip():
+                PersonName.objects.create(person=person, name=name, kind=kind, script=script)
+    elif case.persons.filter(person=person).exists():
+        raise ValidationError(_("This person is already recorded in this case."))
+    case_person = CasePerson.objects.create(
+        case=case, person=person, role=role, notes=notes, created_by=actor
+    )
+    audit_record(actor=actor, action="person.added", target=case_person, details={"role": role})
+    if protect:
+        case_person_protect(case_person=case_person, actor=actor, measures=measures)
+    return case_person
+
+
+@transaction.atomic
+def case_person_update(
+    *,
+    case_person: CasePerson,
+    actor: User,
+    role: str,
+    notes: str,
+    names: Iterable[tuple[str, str, str]] | None = None,
+    **person_data: Any,
+) -> CasePerson:
+    """Edits a person. Changing a protected person's details needs their identity."""
+    _require(actor, case_person.case, P.CONTRIBUTE)
+    if case_person.protected and not identity_visible_to(actor, case_person):
+        raise PermissionDenied
+    person = case_person.person
+    changed = _changed(person, person_data, PERSON_FIELDS)
+    if changed:
+        person.full_clean()
+        person.save()
+    if names is not None:
+        PersonName.objects.filter(person=person).delete()
+        for name, kind, script in names:
+            if name.strip():
+                PersonName.objects.create(person=person, name=name, kind=kind, script=script)
+        changed.append("names")
+    changed += _changed(case_person, {"role": role, "notes": notes}, ("role", "notes"))
+    case_person.save()
+    audit_record(
+        actor=actor, action="person.updated", target=case_person, details={"fields": changed}
+    )
+    return case_person
+
+
+@transaction.atomic
+def case_person_protect(
+    *, case_person: CasePerson, actor: User, measures: Iterable[str], note: str = ""
+) -> CasePerson:
+    """Puts a person of a case under protection (or changes the measures): a pseudonym for
+    everyone without a grant, and the identity granted to the actor, who knows it already."""
+    case = case_person.case
+    _require(actor, case, P.CONTRIBUTE)
+    if case_person.protected and not identity_visible_to(actor, case_person):
+        raise PermissionDenied
+    _lock(case)
+    if not case_person.protected:
+        case_person.pseudonym = _pseudonym_next(case, case_person.role)
+        case_person.protected = True
+        case_person.save(update_fields=["pseudonym", "protected"])
+        assign_perm(f"cases.{P.VIEW_IDENTITY}", actor, case_person)
+    wanted = set(measures) or {ProtectiveMeasure.Kind.IDENTITY_NON_DISCLOSURE}
+    case_person.measures.exclude(kind__in=wanted).delete()
+    existing = set(case_person.measures.values_list("kind", flat=True))
+    for kind in wanted - existing:
+        ProtectiveMeasure.objects.create(
+            case_person=case_person, kind=kind, note=note, created_by=actor
+        )
+    _refresh_search(case)
+    audit_record(
+        actor=actor,
+        action="person.protected",
+        target=case_person,
+        details={"measures": sorted(wanted)},
+    )
+    return case_person
+
+
+def identity_visible_to(user: User, case_person: CasePerson) -> bool:
+    if not case_person.protected:
+        return True
+    return CasePersonUserObjectPermission.objects.filter(
+        user=user, content_object=case_person, permission__codename=P.VIEW_IDENTITY
+    ).exists()
+
+
+@transaction.atomic
+def identity_grant(*, case_person: CasePerson, actor: User, user: User) -> None:
+    """Lets ``user`` (a member of the case) see who a protected person is."""
+    case = case_person.case
+    _require(actor, case, P.GRANT_IDENTITY)
+    if not case_person.protected:
+        raise ValidationError(_("This person is not protected."))
+    if not CaseMember.objects.filter(case=case, user=user).exists():
+        raise ValidationError({"user": _("Only members of the case team can be granted.")})
+    if identity_visible_to(user, case_person):
+        raise ValidationError({"user": _("This user already has the identity.")})
+    assign_perm(f"cases.{P.VIEW_IDENTITY}", user, case_person)
+    audit_record(
+        actor=actor,
+        action="person.identity_granted",
+        target=case_person,
+        details={"user": user.get_username()},
+    )
+    notification_send(
+        user=user,
+        title=gettext_lazy("You have been granted a protected identity"),
+        url=reverse("cases:person_detail", args=[case.pk, case_person.pk]),
+    )
+
+
+@transaction.atomic
+def identity_revoke(*, case_person: CasePerson, actor: User, user: User) -> None:
+    _require(actor, case_person.case, P.GRANT_IDENTITY)
+    remove_perm(f"cases.{P.VIEW_IDENTITY}", user, case_person)
+    audit_record(
+        actor=actor,
+        action="person.identity_revoked",
+        target=case_person,
+        details={"user": user.get_username()},
+    )
+
+
+def identity_holders(case_person: CasePerson) -> list[User]:
+    perm = Permission.objects.get(content_type__app_label="cases", codename=P.VIEW_IDENTITY)
+    return list(
+        User.objects.filter(
+            pk__in=CasePersonUserObjectPermission.objects.filter(
+                content_object=case_person, permission=perm
+            ).values("user_id")
+        ).order_by("username")
+    )
+
+
+# --- Notes ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def note_add(*, case: Case, actor: User, body: str) -> CaseNote:
+    _require(actor, case, P.CONTRIBUTE)
+    note = CaseNote.objects.create(case=case, author=actor, body=body)
+    CaseNoteRevision.objects.create(note=note, version=1, body=body, edited_by=actor)
+    audit_record(actor=actor, action="note.created", target=note)
+    return note
+
+
+@transaction.atomic
+def note_edit(*, note: CaseNote, actor: User, body: str) -> CaseNote:
+    """A new version of the note; every earlier version stays readable in its history."""
+    _require(actor, note.case, P.CONTRIBUTE)
+    note = CaseNote.objects.select_for_update().get(pk=note.pk)
+    if body == note.body:
+        return note
+    note.version += 1
+    note.body = body
+    note.updated_at = timezone.now()
+    note.save(update_fields=["version", "body", "updated_at"])
+    CaseNoteRevision.objects.create(note=note, version=note.version, body=body, edited_by=actor)
+    audit_record(actor=actor, action="note.edited", target=note, details={"version": note.version})
+    return note

@@ -1,0 +1,624 @@
+"""Case pages. Every view loads its case through ``selectors.case_access``: 404 for a case
+the user may not see, 403 for an action their role on it does not allow."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import recent_login_required, role_required
+from accounts.models import User
+from accounts.roles import Role as UserRole
+from audit.services import audit_record
+from cases import permissions as P
+from cases import selectors, services
+from cases.forms import (
+    BreakGlassForm,
+    CaseFilterForm,
+    CaseForm,
+    GrantForm,
+    IncidentForm,
+    LinkPersonForm,
+    NewPersonForm,
+    NoteForm,
+    PersonForm,
+    ProtectionForm,
+    TeamMemberForm,
+    TransitionForm,
+)
+from cases.models import Case, CaseMember, CaseNote
+from cases.selectors import CaseAccess, PersonRow
+from custos.forms import add_service_errors
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _audit_read(request: HttpRequest, access: CaseAccess, page: str, **details: object) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action="case.viewed",
+            target=access.case,
+            details={
+                "page": page,
+                **details,
+                **({"break_glass": True} if access.via_break_glass else {}),
+            },
+        )
+
+
+def _audit_identities(request: HttpRequest, rows: list[PersonRow], how: str) -> None:
+    """Every protected identity shown to a user is an audited read."""
+    with transaction.atomic():
+        for row in rows:
+            if row.protected and row.identity_visible:
+                audit_record(
+                    actor=request.user,
+                    action="person.identity_viewed",
+                    target=row.case_person,
+                    details={"via": how},
+                )
+
+
+def _page(
+    request: HttpRequest, template: str, access: CaseAccess, tab: str, **context: object
+) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {"case": access.case, "access": access, "tab": tab, "P": P, **context},
+    )
+
+
+# --- Case list, creation, overview, editing, workflow ----------------------------------------
+
+
+@require_GET
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = selectors.case_list(
+        request.user,
+        status=filters.get("status") or "",
+        country=filters.get("country") or "",
+        crime_category=filters.get("crime_category") or "",
+        classification=filters.get("classification"),
+        period_from=filters.get("period_from"),
+        period_until=filters.get("period_until"),
+        query=(filters.get("q") or "").strip(),
+        order=filters.get("order") or "-opened",
+    )
+    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": request.user.has_role(UserRole.INVESTIGATOR, UserRole.CASE_LEAD),
+        },
+    )
+
+
+@role_required(UserRole.INVESTIGATOR, UserRole.CASE_LEAD)
+@GET_POST
+def case_create_view(request: HttpRequest) -> HttpResponse:
+    form = CaseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
+        try:
+            case = services.case_create(
+                actor=request.user, crimes=form.cleaned_data["crimes"], **data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+            return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/case_form.html", {"form": form})
+
+
+@require_GET
+def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    _audit_read(request, access, "overview")
+    case = access.case
+    return _page(
+        request,
+        "cases/case_detail.html",
+        access,
+        "overview",
+        crimes=case.crimes.all(),
+        incidents=selectors.incidents_of(case)[:5],
+        status_changes=case.status_changes.select_related("actor").order_by("-created_at")[:5],
+        team=selectors.team(case),
+        next_statuses=P.next_statuses(case.status, access.role)
+        if access.can(P.CHANGE_STATUS)
+        else [],
+    )
+
+
+@GET_POST
+def case_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CHANGE)
+    # A copy: a ModelForm writes into its instance while validating.
+    form = CaseForm(
+        request.POST or None, instance=Case.objects.get(pk=access.case.pk), user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
+        try:
+            services.case_update(
+                case=access.case, actor=request.user, crimes=form.cleaned_data["crimes"], **data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The case has been saved."))
+            return redirect("cases:detail", pk=pk)
+    return _page(request, "cases/case_form.html", access, "overview", form=form)
+
+
+@GET_POST
+def case_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CHANGE_STATUS)
+    form = TransitionForm(request.POST or None, case=access.case, role=access.role)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_transition(
+                case=access.case,
+                actor=request.user,
+                to_status=form.cleaned_data["to_status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The status has been changed."))
+            return redirect("cases:detail", pk=pk)
+    return _page(request, "cases/case_transition.html", access, "overview", form=form)
+
+
+# --- Incidents ------------------------------------------------------------------------------
+
+
+@require_GET
+def incident_list_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    _audit_read(request, access, "incidents")
+    return _page(
+        request,
+        "cases/incident_list.html",
+        access,
+        "incidents",
+        incidents=selectors.incidents_of(access.case),
+    )
+
+
+@GET_POST
+def incident_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
+        try:
+            incident = services.incident_create(
+                case=access.case, actor=request.user, crimes=form.cleaned_data["crimes"], **data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Incident recorded."))
+            return redirect("cases:incident_detail", pk=pk, incident_pk=incident.pk)
+    return _page(request, "cases/incident_form.html", access, "incidents", form=form)
+
+
+@require_GET
+def incident_detail_view(request: HttpRequest, pk: int, incident_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    incident = selectors.incident_get(access.case, incident_pk)
+    _audit_read(request, access, "incident", incident=incident.pk)
+    return _page(request, "cases/incident_detail.html", access, "incidents", incident=incident)
+
+
+@GET_POST
+def incident_edit_view(request: HttpRequest, pk: int, incident_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    incident = selectors.incident_get(access.case, incident_pk)
+    form = IncidentForm(request.POST or None, instance=type(incident).objects.get(pk=incident.pk))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
+        try:
+            services.incident_update(
+                incident=incident, actor=request.user, crimes=form.cleaned_data["crimes"], **data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Incident saved."))
+            return redirect("cases:incident_detail", pk=pk, incident_pk=incident.pk)
+    return _page(
+        request, "cases/incident_form.html", access, "incidents", form=form, incident=incident
+    )
+
+
+# --- Persons --------------------------------------------------------------------------------
+
+
+@require_GET
+def person_list_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    rows = selectors.person_rows(request.user, access.case)
+    _audit_read(request, access, "persons")
+    _audit_identities(request, rows, "person list")
+    return _page(request, "cases/person_list.html", access, "persons", rows=rows)
+
+
+@require_GET
+def person_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    rows = selectors.person_rows(request.user, access.case)
+    with transaction.atomic():
+        audit_record(actor=request.user, action="case.persons_exported", target=access.case)
+    _audit_identities(request, rows, "CSV export")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{access.case.reference}-persons.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Name or pseudonym"),
+            _("Role"),
+            _("Protected"),
+            _("Gender"),
+            _("Nationality"),
+            _("Affiliation"),
+            _("Unit"),
+            _("Rank"),
+        ]
+    )
+    for row in rows:
+        person = row.person
+        writer.writerow(
+            [
+                row.label,
+                row.case_person.get_role_display(),
+                _("yes") if row.protected else _("no"),
+                person.get_gender_display() if person else "",
+                ", ".join(c.code for c in person.nationality) if person else "",
+                person.affiliation if person else "",
+                person.unit if person else "",
+                person.rank if person else "",
+            ]
+        )
+    return response
+
+
+@GET_POST
+def person_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    form = NewPersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person_data = {k: data[k] for k in services.PERSON_FIELDS}
+        try:
+            case_person = services.case_person_add(
+                case=access.case,
+                actor=request.user,
+                role=data["role"],
+                names=form.names(),
+                notes=data["notes"],
+                protect=data["protect"],
+                measures=data["measures"],
+                **person_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Person recorded."))
+            return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
+    return _page(request, "cases/person_form.html", access, "persons", form=form)
+
+
+@GET_POST
+def person_link_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    query = (request.POST.get("q") or request.GET.get("q") or "").strip()
+    candidates = selectors.persons_linkable_by(request.user, access.case, query)
+    form = LinkPersonForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case_person = services.case_person_add(
+                case=access.case,
+                actor=request.user,
+                role=data["role"],
+                person=form.candidates[data["person"]],
+                protect=data["protect"],
+                measures=data["measures"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Person added to the case."))
+            return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
+    return _page(
+        request,
+        "cases/person_link.html",
+        access,
+        "persons",
+        form=form,
+        q=query,
+        candidates=candidates,
+    )
+
+
+@require_GET
+def person_detail_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    row = selectors.person_row(request.user, access.case, person_pk)
+    _audit_read(request, access, "person", person=row.case_person.pk)
+    _audit_identities(request, [row], "person page")
+    holders = (
+        services.identity_holders(row.case_person)
+        if row.protected and access.can(P.GRANT_IDENTITY)
+        else []
+    )
+    return _page(request, "cases/person_detail.html", access, "persons", row=row, holders=holders)
+
+
+@GET_POST
+def person_edit_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    row = selectors.person_row(request.user, access.case, person_pk)
+    if not row.identity_visible:
+        # Editing a person shows who they are: only for those granted the identity.
+        raise PermissionDenied
+    case_person = row.case_person
+    person = type(row.person).objects.get(pk=row.person.pk)
+    initial = {
+        "role": case_person.role,
+        "notes": case_person.notes,
+        "aliases": "\n".join(n.name for n in person.names.all() if n.kind == "alias"),
+        "transliterations": "\n".join(
+            n.name for n in person.names.all() if n.kind == "transliteration"
+        ),
+    }
+    form = PersonForm(request.POST or None, instance=person, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.case_person_update(
+                case_person=case_person,
+                actor=request.user,
+                role=data["role"],
+                notes=data["notes"],
+                names=form.names(),
+                **{k: data[k] for k in services.PERSON_FIELDS},
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Person saved."))
+            return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
+    return _page(request, "cases/person_form.html", access, "persons", form=form, row=row)
+
+
+@GET_POST
+def person_protect_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    row = selectors.person_row(request.user, access.case, person_pk)
+    if row.protected and not row.identity_visible:
+        raise PermissionDenied
+    current = list(row.case_person.measures.values_list("kind", flat=True))
+    form = ProtectionForm(request.POST or None, initial={"measures": current})
+    if request.method == "POST" and form.is_valid():
+        services.case_person_protect(
+            case_person=row.case_person,
+            actor=request.user,
+            measures=form.cleaned_data["measures"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, _("Protection saved."))
+        return redirect("cases:person_detail", pk=pk, person_pk=person_pk)
+    return _page(request, "cases/person_protect.html", access, "persons", form=form, row=row)
+
+
+@recent_login_required
+@GET_POST
+def person_grants_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.GRANT_IDENTITY)
+    row = selectors.person_row(request.user, access.case, person_pk)
+    if not row.protected:
+        return redirect("cases:person_detail", pk=pk, person_pk=person_pk)
+    holders = services.identity_holders(row.case_person)
+    candidates = selectors.member_users_for_select(access.case).exclude(
+        pk__in=[u.pk for u in holders]
+    )
+    form = GrantForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.identity_grant(
+                case_person=row.case_person, actor=request.user, user=form.cleaned_data["user"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Identity granted."))
+            return redirect("cases:person_grants", pk=pk, person_pk=person_pk)
+    return _page(
+        request, "cases/person_grants.html", access, "persons", form=form, row=row, holders=holders
+    )
+
+
+@recent_login_required
+@require_POST
+def person_grant_revoke_view(
+    request: HttpRequest, pk: int, person_pk: int, user_pk: int
+) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.GRANT_IDENTITY)
+    row = selectors.person_row(request.user, access.case, person_pk)
+    user = get_object_or_404(User, pk=user_pk)
+    services.identity_revoke(case_person=row.case_person, actor=request.user, user=user)
+    messages.success(request, _("Identity access revoked."))
+    return redirect("cases:person_grants", pk=pk, person_pk=person_pk)
+
+
+# --- Team and break-glass -------------------------------------------------------------------
+
+
+def _team_candidates(case: Case):
+    return (
+        User.objects.filter(
+            is_active=True,
+            clearance__gte=case.classification,
+            groups__name__in=[UserRole.CASE_LEAD, UserRole.INVESTIGATOR, UserRole.ANALYST],
+        )
+        .exclude(case_memberships__case=case)
+        .distinct()
+        .order_by("username")
+    )
+
+
+@GET_POST
+def team_view(request: HttpRequest, pk: int) -> HttpResponse:
+    case, reads_content = selectors.case_team_access(request.user, pk)
+    form = TeamMemberForm(request.POST or None, candidates=_team_candidates(case))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_member_add(
+                case=case,
+                actor=request.user,
+                user=form.cleaned_data["user"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Team member added."))
+            return redirect("cases:team", pk=pk)
+    context = {"case": case, "form": form, "members": selectors.team(case), "tab": "team", "P": P}
+    if reads_content:
+        context["access"] = selectors.case_access(request.user, pk)
+    return render(request, "cases/team.html", context)
+
+
+@require_POST
+def team_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case, _reads = selectors.case_team_access(request.user, pk)
+    member = get_object_or_404(CaseMember, pk=member_pk, case=case)
+    try:
+        services.case_member_remove(case=case, actor=request.user, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Team member removed."))
+    if member.user_id == request.user.pk:
+        return redirect("cases:list")
+    return redirect("cases:team", pk=pk)
+
+
+@role_required(UserRole.UNIT_ADMIN)
+@require_GET
+def team_admin_view(request: HttpRequest) -> HttpResponse:
+    """Unit admins manage teams from here: references and leads only, no case content."""
+    page = Paginator(selectors.cases_for_team_admin(), 50).get_page(request.GET.get("page"))
+    return render(request, "cases/team_admin.html", {"page": page})
+
+
+@role_required(UserRole.UNIT_ADMIN)
+@recent_login_required
+@GET_POST
+def break_glass_view(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=pk)
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.break_glass_open(
+                case=case,
+                actor=request.user,
+                justification=form.cleaned_data["justification"],
+                hours=form.cleaned_data["hours"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.warning(
+                request, _("Break-glass access opened. It is recorded and the case leads are told.")
+            )
+            return redirect("cases:detail", pk=pk)
+    return render(request, "cases/break_glass.html", {"case": case, "form": form})
+
+
+# --- Timeline, activity, notes --------------------------------------------------------------
+
+
+@require_GET
+def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    _audit_read(request, access, "timeline")
+    return _page(
+        request, "cases/timeline.html", access, "timeline", entries=selectors.timeline(access.case)
+    )
+
+
+@require_GET
+def activity_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    page = Paginator(selectors.case_activity(access.case), 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _audit_read(request, access, "activity")
+    return _page(request, "cases/activity.html", access, "activity", page=page)
+
+
+@GET_POST
+def note_list_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    form = NoteForm(request.POST or None)
+    if request.method == "POST":
+        access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+        if form.is_valid():
+            services.note_add(case=access.case, actor=request.user, body=form.cleaned_data["body"])
+            messages.success(request, _("Note added."))
+            return redirect("cases:notes", pk=pk)
+    else:
+        _audit_read(request, access, "notes")
+    notes = access.case.notes.select_related("author")
+    return _page(request, "cases/note_list.html", access, "notes", form=form, notes=notes)
+
+
+def _note(access: CaseAccess, note_pk: int) -> CaseNote:
+    return get_object_or_404(CaseNote, pk=note_pk, case=access.case)
+
+
+@GET_POST
+def note_edit_view(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    note = _note(access, note_pk)
+    form = NoteForm(request.POST or None, initial={"body": note.body})
+    if request.method == "POST" and form.is_valid():
+        services.note_edit(note=note, actor=request.user, body=form.cleaned_data["body"])
+        messages.success(request, _("Note saved. The earlier version is kept in its history."))
+        return redirect("cases:notes", pk=pk)
+    return _page(request, "cases/note_form.html", access, "notes", form=form, note=note)
+
+
+@require_GET
+def note_history_view(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    access = selectors.case_access(request.user, pk)
+    note = _note(access, note_pk)
+    _audit_read(request, access, "note history", note=note.pk)
+    revisions = note.revisions.select_related("edited_by")
+    return _page(
+        request, "cases/note_history.html", access, "notes", note=note, revisions=revisions
+    )
