@@ -36,6 +36,7 @@ class Rule:
     method: str = "get"
     ok_status: tuple[int, ...] = (200,)
     data: dict[str, str] = field(default_factory=dict)
+    kwargs: dict[str, str] = field(default_factory=dict)  # URL arguments of a real object
 
 
 MATRIX: dict[str, Rule] = {
@@ -56,6 +57,9 @@ MATRIX: dict[str, Rule] = {
     "accounts:notification_read": Rule(method="post", ok_status=(302,)),
     "accounts:notifications_read_all": Rule(method="post", ok_status=(302,)),
     "audit:list": Rule(allowed=("unit_admin",)),
+    "crimes:list": Rule(),
+    "crimes:modes": Rule(),
+    "crimes:detail": Rule(kwargs={"code": "ART6A"}),  # reference data from a migration
 }
 ROUTES = {route.name: route for route in all_routes()}
 
@@ -76,7 +80,7 @@ def test_only_the_matrix_public_views_skip_the_login() -> None:
 @pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if not r.public))
 def test_anonymous_users_are_sent_to_the_login_page(client: Client, db: None, name: str) -> None:
     rule = MATRIX[name]
-    url = ROUTES[name].url()
+    url = ROUTES[name].url(**rule.kwargs)
     response = getattr(client, rule.method)(url, rule.data)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
@@ -103,7 +107,7 @@ def _url_for(name: str, user: User) -> str:
     route = ROUTES[name]
     if "pk" in route.converters:  # the user's own object
         return route.url(pk=NotificationFactory(user=user).pk)
-    return route.url()
+    return route.url(**MATRIX[name].kwargs)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,0 +1,57 @@
+"""The crime browser: the crimes of Rome Statute arts. 6-8 and the modes of liability.
+
+Public legal text, read-only: every logged-in user may read it and reading it is not audited.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from cases.crimes import crime_get, crimes_for_browser, crimes_grouped, modes_of_liability
+from cases.models import Crime
+
+
+class CrimeFilterForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=[("", _("All categories")), *Crime.Category.choices],
+        required=False,
+    )
+    q = forms.CharField(
+        label=_("Search"),
+        help_text=_("Words in the title, the article or the statute text, e.g. “8(2)(b)”."),
+        max_length=200,
+        required=False,
+    )
+
+
+@require_GET
+def crime_list_view(request: HttpRequest) -> HttpResponse:
+    form = CrimeFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        crimes = Crime.objects.none()
+    else:
+        cleaned = form.cleaned_data if form.is_bound else {}
+        crimes = crimes_for_browser(cleaned.get("category") or None, cleaned.get("q") or None)
+    groups = crimes_grouped(crimes)
+    context = {
+        "form": form,
+        "groups": groups,
+        "total": sum(len(group.crimes) for group in groups),
+        "filtered": form.is_bound,
+    }
+    return render(request, "cases/crime_list.html", context)
+
+
+@require_GET
+def crime_detail_view(request: HttpRequest, code: str) -> HttpResponse:
+    return render(request, "cases/crime_detail.html", {"crime": crime_get(code=code)})
+
+
+@require_GET
+def mode_list_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "cases/mode_list.html", {"modes": modes_of_liability()})
