@@ -324,6 +324,7 @@ def cases_for_team_admin() -> QuerySet[Case]:
     return (
         Case.objects.only("pk", "reference", "status", "classification", "year", "number")
         .annotate(member_count=Count("members"))
+        .order_by("-year", "-number")
         .prefetch_related(
             Prefetch(
                 "members",

@@ -1,0 +1,203 @@
+"""The access matrix of every case URL: who gets a page, a 403 or a 404.
+
+A user who may not see the case gets a 404 for every URL of it (its existence is not
+confirmed); a team member whose role does not allow an action gets a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.roles import Role
+from cases import services
+from cases.models import CaseMember
+from tests.cases.conftest import World
+from tests.factories import UserFactory
+from tests.urlwalk import all_routes
+
+ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
+
+
+@dataclass(frozen=True)
+class Expect:
+    method: str
+    kwargs: Callable[[World], dict[str, int]]
+    codes: dict[str, int]
+    data: Callable[[World], dict[str, object]] | None = None
+
+
+def case(w: World) -> dict[str, int]:
+    return {"pk": w.case.pk}
+
+
+def incident(w: World) -> dict[str, int]:
+    return {"pk": w.case.pk, "incident_pk": w.incident.pk}
+
+
+def suspect(w: World) -> dict[str, int]:
+    return {"pk": w.case.pk, "person_pk": w.suspect.pk}
+
+
+def witness(w: World) -> dict[str, int]:
+    return {"pk": w.case.pk, "person_pk": w.witness.pk}
+
+
+def note(w: World) -> dict[str, int]:
+    created = services.note_add(case=w.case, actor=w.lead, body="A note")
+    return {"pk": w.case.pk, "note_pk": created.pk}
+
+
+def grant(w: World) -> dict[str, int]:
+    return {**witness(w), "user_pk": w.lead.pk}
+
+
+def member(w: World) -> dict[str, int]:
+    extra = UserFactory(username="w_extra", roles=[Role.INVESTIGATOR])
+    added = services.case_member_add(
+        case=w.case, actor=w.lead, user=extra, role=CaseMember.Role.INVESTIGATOR
+    )
+    return {"pk": w.case.pk, "member_pk": added.pk}
+
+
+def codes(ok: int = 200, **special: int) -> dict[str, int]:
+    """Readers of the case get ``ok``; everyone who may not see it a 404."""
+    result = {
+        "lead": ok,
+        "investigator": ok,
+        "analyst": ok,
+        "break_glass": ok,
+        "colleague": 404,
+        "unit_admin": 404,
+        "outsider": 404,
+    }
+    result.update(special)
+    return result
+
+
+def contribute(ok: int = 200) -> dict[str, int]:
+    return codes(ok, analyst=403, break_glass=403)
+
+
+def lead_only(ok: int = 200) -> dict[str, int]:
+    return codes(ok, investigator=403, analyst=403, break_glass=403)
+
+
+CASE_ROUTES: dict[str, Expect] = {
+    "cases:detail": Expect("get", case, codes()),
+    "cases:edit": Expect("get", case, lead_only()),
+    "cases:transition": Expect("get", case, contribute()),
+    "cases:incidents": Expect("get", case, codes()),
+    "cases:incident_create": Expect("get", case, contribute()),
+    "cases:incident_detail": Expect("get", incident, codes()),
+    "cases:incident_edit": Expect("get", incident, contribute()),
+    "cases:persons": Expect("get", case, codes()),
+    "cases:persons_csv": Expect("get", case, codes()),
+    "cases:person_create": Expect("get", case, contribute()),
+    "cases:person_link": Expect("get", case, contribute()),
+    "cases:person_detail": Expect("get", witness, codes()),
+    "cases:person_edit": Expect("get", suspect, contribute()),
+    "cases:person_protect": Expect("get", suspect, contribute()),
+    "cases:person_grants": Expect("get", witness, lead_only()),
+    "cases:person_grant_revoke": Expect("post", grant, lead_only(302)),
+    "cases:team": Expect("get", case, lead_only() | {"unit_admin": 200, "break_glass": 200}),
+    "cases:team_remove": Expect(
+        "post", member, lead_only(302) | {"unit_admin": 302, "break_glass": 302}
+    ),
+    "cases:timeline": Expect("get", case, codes()),
+    "cases:activity": Expect("get", case, codes()),
+    "cases:notes": Expect("get", case, codes()),
+    "cases:note_edit": Expect("get", note, contribute()),
+    "cases:note_history": Expect("get", note, codes()),
+    # Unit admins only, whatever the case: everyone else is refused before any lookup.
+    "cases:break_glass": Expect(
+        "get",
+        case,
+        {a: 403 for a in ACTORS} | {"unit_admin": 200, "break_glass": 200},
+    ),
+}
+
+
+def test_every_case_url_with_an_id_is_in_the_matrix() -> None:
+    with_ids = {
+        r.name for r in all_routes() if r.name.startswith("cases:") and "pk" in r.converters
+    }
+    assert with_ids == set(CASE_ROUTES)
+
+
+def _actor(world: World, name: str, request: pytest.FixtureRequest) -> User:
+    if name == "break_glass":
+        return request.getfixturevalue("break_glass")
+    if name == "outsider":
+        return UserFactory(username="w_outsider")
+    return getattr(world, name)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", sorted(CASE_ROUTES))
+def test_case_url_access(
+    client: Client, world: World, request: pytest.FixtureRequest, name: str, actor: str
+) -> None:
+    expect = CASE_ROUTES[name]
+    url = reverse(name, kwargs=expect.kwargs(world))
+    client.force_login(_actor(world, actor, request))
+    response = getattr(client, expect.method)(url)
+    assert response.status_code == expect.codes[actor], f"{actor} on {url}"
+    if response.status_code == 404:
+        assert world.case.title not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(CASE_ROUTES))
+def test_anonymous_users_are_sent_to_login(client: Client, world: World, name: str) -> None:
+    expect = CASE_ROUTES[name]
+    response = getattr(client, expect.method)(reverse(name, kwargs=expect.kwargs(world)))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_case_that_does_not_exist_is_a_404_like_one_that_is_hidden(
+    client: Client, world: World
+) -> None:
+    client.force_login(world.lead)
+    assert client.get(reverse("cases:detail", args=[world.case.pk + 1000])).status_code == 404
+
+
+def test_a_superuser_flag_gives_no_access(client: Client, world: World) -> None:
+    world.colleague.is_superuser = True
+    world.colleague.save()
+    client.force_login(world.colleague)
+    assert client.get(reverse("cases:detail", args=[world.case.pk])).status_code == 404
+    assert world.case.reference not in client.get(reverse("cases:list")).content.decode()
+
+
+def test_clearance_below_the_case_classification_hides_it_even_from_members(
+    client: Client, world: World
+) -> None:
+    world.investigator.clearance = 0
+    world.investigator.save()
+    client.force_login(world.investigator)
+    assert client.get(reverse("cases:detail", args=[world.case.pk])).status_code == 404
+
+
+def test_removing_a_member_takes_effect_on_the_next_request(client: Client, world: World) -> None:
+    client.force_login(world.investigator)
+    url = reverse("cases:detail", args=[world.case.pk])
+    assert client.get(url).status_code == 200
+    member = world.case.members.get(user=world.investigator)
+    services.case_member_remove(case=world.case, actor=world.lead, member=member)
+    assert client.get(url).status_code == 404
+
+
+def test_break_glass_expires(client: Client, world: World, break_glass: User) -> None:
+    from tests.cases.conftest import expire_break_glass
+
+    client.force_login(break_glass)
+    url = reverse("cases:detail", args=[world.case.pk])
+    assert "break-glass" in client.get(url).content.decode()
+    expire_break_glass(world)
+    assert client.get(url).status_code == 404
