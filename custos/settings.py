@@ -213,6 +213,12 @@ AXES_USERNAME_FORM_FIELD = "username"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_AUTO_PREFETCH = False
 
+# The demo data of the embedded default happens in fictional countries (user-assigned codes),
+# so that no real state appears accused in a demo. Never offered in production.
+COUNTRIES_OVERRIDE = (
+    {} if PRODUCTION else {"XN": _("Northmarch (fictional)"), "XS": _("Southvale (fictional)")}
+)
+
 # Case references: WCU-2026-0007.
 CUSTOS_CASE_PREFIX = env.str("CUSTOS_CASE_PREFIX", default="WCU")
 

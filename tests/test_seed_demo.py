@@ -9,6 +9,7 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from accounts.roles import Role
 from audit.models import AuditEvent
+from cases.models import Case, CasePerson
 
 
 @pytest.mark.django_db
@@ -34,9 +35,36 @@ def test_seed_demo_creates_the_demo_users_with_their_roles(capsys) -> None:
 @pytest.mark.django_db
 def test_seed_demo_run_twice_creates_nothing_new() -> None:
     call_command("seed_demo")
-    counts = (User.objects.count(), AuditEvent.objects.count())
+    counts = (
+        User.objects.count(),
+        Case.objects.count(),
+        CasePerson.objects.count(),
+        AuditEvent.objects.count(),
+    )
     call_command("seed_demo")
-    assert (User.objects.count(), AuditEvent.objects.count()) == counts
+    assert counts[1] == 3
+    assert (
+        User.objects.count(),
+        Case.objects.count(),
+        CasePerson.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
+
+
+@pytest.mark.django_db
+def test_demo_cases_are_fictional_and_protect_some_witnesses(client: Client) -> None:
+    call_command("seed_demo")
+    assert all(c.title.startswith("[DEMO]") for c in Case.objects.all())
+    assert {code for case in Case.objects.all() for code in case.countries} <= {"XN", "XS"}
+    protected = CasePerson.objects.filter(protected=True)
+    assert protected.count() == 3
+    # The analyst is on the market case but was granted no identity: pseudonyms only.
+    client.post("/accounts/login/", {"username": "analyst", "password": DEMO_PASSWORD})
+    market = Case.objects.get(title__contains="Eastbrook")
+    html = client.get(f"/cases/{market.pk}/persons/").content.decode()
+    assert "W-0001" in html
+    assert "Mira Demo-Halden" not in html
+    assert "Col. Aric Demo-Valen" in html
 
 
 @pytest.mark.django_db

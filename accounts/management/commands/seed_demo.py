@@ -14,9 +14,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo is refused when DJANGO_ENV=production.")
+        from cases.demo import demo_cases_seed
+
         users = demo_users_seed()
         created = sum(1 for _, was_created in users if was_created)
-        self.stdout.write(f"Demo data ready ({created} users created now).")
+        cases = demo_cases_seed()
+        self.stdout.write(
+            f"Demo data ready ({created} users and {cases} fictional cases created now)."
+        )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for demo, _ in users:
             self.stdout.write(f"  {demo.username:<13} {demo.role.label}")
