@@ -74,7 +74,7 @@ class Case(models.Model):
         blank=True,
         help_text=_("The situation or armed conflict the case belongs to."),
     )
-    countries = CountryField(_("countries concerned"), multiple=True, blank=True)
+    countries = CountryField(_("countries concerned"), multiple=True, blank=True, max_length=1000)
     period_start = models.DateField(_("period from"), null=True, blank=True)
     period_end = models.DateField(_("period until"), null=True, blank=True)
     classification = models.PositiveSmallIntegerField(

@@ -32,7 +32,7 @@ class Person(models.Model):
     gender = models.CharField(
         _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNKNOWN
     )
-    nationality = CountryField(_("nationality"), multiple=True, blank=True)
+    nationality = CountryField(_("nationality"), multiple=True, blank=True, max_length=1000)
     affiliation = models.CharField(
         _("affiliation"),
         max_length=300,
