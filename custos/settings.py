@@ -271,7 +271,8 @@ CUSTOS_BASE_URL = env.str("CUSTOS_BASE_URL", default="http://127.0.0.1:8000").rs
 if PRODUCTION:
     # A filesystem broker per container would silently never reach the workers.
     _required("CELERY_BROKER_URL")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" only names the machine: the messages are files under CELERY_BROKER_DIR.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 # The longest task may run this long; brokers redeliver unacknowledged messages only after
 # the visibility timeout, which must stay well above it or a running task is delivered twice.

@@ -66,7 +66,7 @@ def test_embedded_default_uses_sqlite_and_filesystem_broker_under_var(tmp_path: 
     values = _settings({"CUSTOS_VAR_DIR": str(tmp_path)})
     assert values["ENGINE"] == "django.db.backends.sqlite3"
     assert values["NAME"] == str(tmp_path / "custos.sqlite3")
-    assert values["BROKER"] == "filesystem://"
+    assert values["BROKER"] == "filesystem://localhost//"
     assert values["BROKER_OPTIONS"]["data_folder_in"] == str(tmp_path / "broker" / "queue")
     assert (tmp_path / "broker" / "queue").is_dir()
     assert values["MEDIA_ROOT"] == str(tmp_path / "files")
