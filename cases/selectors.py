@@ -270,7 +270,8 @@ class TimelineEntry:
 
 
 def timeline(case: Case) -> list[TimelineEntry]:
-    """Incidents and status changes (later: evidence events) in one chronology.
+    """Incidents, status changes and what other apps provide (custody events) in one
+    chronology.
 
     Persons do not appear here, so nothing in it can name a protected person."""
     from django.urls import reverse
@@ -296,6 +297,10 @@ def timeline(case: Case) -> list[TimelineEntry]:
                 detail=change.reason,
             )
         )
+
+    from cases.timeline import provided_entries
+
+    entries += provided_entries(case)
 
     def key(entry: TimelineEntry) -> tuple[date, int]:
         day = entry.when.date() if isinstance(entry.when, datetime) else entry.when

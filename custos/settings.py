@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "cases",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,13 @@ TIME_ZONE = env.str("CUSTOS_TIME_ZONE", default="UTC")
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("CUSTOS_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+# Evidence uploads: hashed while they stream to this folder (same filesystem as MEDIA_ROOT, so
+# storing is a rename), never held in memory; larger uploads are refused.
+FILE_UPLOAD_TEMP_DIR = str(Path(env.str("CUSTOS_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_PERMISSIONS = 0o440  # stored evidence is never modified
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+CUSTOS_UPLOAD_MAX_BYTES = env.int("CUSTOS_UPLOAD_MAX_BYTES", default=20 * 1024**3)
 # Uploaded files are never served by URL: every download goes through a view that checks
 # permissions and writes an audit row.
 MEDIA_ROOT = Path(env.str("CUSTOS_MEDIA_ROOT", default=str(VAR_DIR / "files")))
@@ -315,6 +323,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal-chain": {
         "task": "audit.tasks.seal_audit_chain",
         "schedule": 30.0,
+    },
+    "evidence-fixity-sweep": {
+        "task": "evidence.tasks.fixity_sweep",
+        "schedule": crontab(hour=2, minute=30),
     },
     "notifications-requeue-stuck-emails": {
         "task": "accounts.tasks.requeue_stuck_notification_emails",

@@ -11,4 +11,5 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("cases/", include("cases.urls")),
     path("crimes/", include("cases.crime_urls")),
+    path("evidence/", include("evidence.urls")),
 ]

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from cases.selectors import PersonRow
+from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem
+from evidence.services import CUSTODY_STEPS
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ItemForm(forms.ModelForm):
+    """An item's description. ``source_person`` lists the case's persons as this user may see
+    them: protected persons by pseudonym."""
+
+    source_person = forms.TypedChoiceField(
+        label=_("Source person"), required=False, coerce=int, empty_value=None
+    )
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "kind",
+            "description",
+            "collected_at",
+            "collected_place",
+            "collected_by",
+            "source_kind",
+            "source_person",
+            "source_text",
+            "language",
+            "graphic",
+            "storage_location",
+            "seal_numbers",
+            "capture_url",
+            "capture_time",
+            "capture_tool",
+            "capture_collector",
+            "capture_page_sha256",
+        ]
+        widgets = {
+            "collected_at": DATETIME,
+            "capture_time": DATETIME,
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args: Any, persons: list[PersonRow], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.persons = {row.case_person.pk: row.case_person for row in persons}
+        self.fields["source_person"].choices = [("", "—")] + [
+            (row.case_person.pk, f"{row.label} ({row.case_person.get_role_display()})")
+            for row in persons
+        ]
+        if self.instance.pk and self.instance.source_person_id:
+            self.initial["source_person"] = self.instance.source_person_id
+
+    def clean_source_person(self) -> Any:
+        pk = self.cleaned_data.get("source_person")
+        return self.persons.get(pk) if pk else None
+
+    def clean_capture_page_sha256(self) -> str:
+        value = self.cleaned_data.get("capture_page_sha256", "").strip().lower()
+        if value and not SHA256.match(value):
+            raise forms.ValidationError(_("A SHA-256 is 64 hexadecimal characters."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        now = timezone.now()
+        for name in ("collected_at", "capture_time"):
+            if data.get(name) and data[name] > now:
+                self.add_error(name, _("This date is in the future."))
+        if data.get("source_kind") == EvidenceItem.SourceKind.PERSON and not data.get("source_person"):
+            self.add_error("source_person", _("Choose the person the item came from."))
+        return data
+
+
+class NewItemForm(ItemForm):
+    upload = forms.FileField(
+        label=_("Original file"),
+        required=False,
+        help_text=_("Optional for physical items. It is hashed (SHA-256) while it uploads."),
+    )
+
+
+class FileForm(forms.Form):
+    upload = forms.FileField(label=_("File"))
+    role = forms.ChoiceField(label=_("What this file is"), choices=EvidenceFile.Role.choices)
+    derived_from = forms.TypedChoiceField(
+        label=_("Derived from"), required=False, coerce=int, empty_value=None
+    )
+    method = forms.CharField(
+        label=_("Method"),
+        required=False,
+        max_length=300,
+        help_text=_("How it was made from the other file, e.g. “translated by a sworn translator”."),
+    )
+
+    def __init__(self, *args: Any, files_of_item: list[EvidenceFile], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item_files = {f.pk: f for f in files_of_item}
+        self.fields["derived_from"].choices = [("", "—")] + [
+            (f.pk, f"{f.get_role_display()}: {f.filename}") for f in files_of_item
+        ]
+
+    def clean_derived_from(self) -> EvidenceFile | None:
+        pk = self.cleaned_data.get("derived_from")
+        return self.item_files.get(pk) if pk else None
+
+
+class TransferForm(forms.Form):
+    to_user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Hand over to"))
+    purpose = forms.CharField(label=_("Purpose"), max_length=300)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, recipients: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = recipients
+        self.fields["to_user"].label_from_instance = lambda u: f"{u.get_full_name()} ({u.username})"
+
+
+class AcceptForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Taking custody is signed with your password."),
+    )
+    location = forms.CharField(label=_("Where you keep it now"), required=False, max_length=300)
+
+
+class CustodyEventForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What happened"))
+    occurred_at = forms.DateTimeField(
+        label=_("When"), required=False, widget=DATETIME, help_text=_("Leave empty for now.")
+    )
+    location = forms.CharField(label=_("Location"), required=False, max_length=300)
+    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=300)
+    to_external = forms.CharField(
+        label=_("Handed to (organisation or person)"),
+        required=False,
+        max_length=300,
+        help_text=_("For a release to a partner or a return to the owner."),
+    )
+    seal_numbers = forms.CharField(label=_("Seal numbers"), required=False, max_length=300)
+    authorisation = forms.CharField(
+        label=_("Authorisation for destruction"), required=False, max_length=500
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (kind, CustodyEvent.Kind(kind).label)
+            for kind, (allowed, _new) in CUSTODY_STEPS.items()
+            if item.status in allowed
+        ]
+
+
+class RegisterFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any")), *EvidenceItem.Kind.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any")), *EvidenceItem.Status.choices]
+    )

@@ -1,0 +1,323 @@
+"""Evidence items, their files (stored once, by content) and their chain of custody."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case, CasePerson
+from custos.append_only import Guard
+
+
+class EvidenceItem(models.Model):
+    """An exhibit of a case (``WCU-2026-0007/E-0042``), physical or digital.
+
+    ``custodian`` and ``status`` follow the custody chain; they are changed only by the
+    services that append its events. ``custody_head`` and ``custody_seq`` are the hash and
+    position of the last event, so that appending never reads the whole chain.
+    """
+
+    class Kind(models.TextChoices):
+        PHYSICAL = "physical", _("Physical object")
+        DOCUMENT = "document", _("Document")
+        PHOTOGRAPH = "photograph", _("Photograph")
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio")
+        STATEMENT = "statement", _("Witness statement")
+        OPEN_SOURCE = "open_source", _("Open-source capture")
+        REPORT = "report", _("Forensic or expert report")
+
+    class Status(models.TextChoices):
+        IN_CUSTODY = "in_custody", _("In custody")
+        IN_TRANSIT = "in_transit", _("In transit")
+        CHECKED_OUT = "checked_out", _("Checked out")
+        RELEASED = "released", _("Released")
+        RETURNED = "returned", _("Returned to owner")
+        DESTROYED = "destroyed", _("Destroyed")
+
+    class SourceKind(models.TextChoices):
+        PERSON = "person", _("A person of the case")
+        ORGANISATION = "organisation", _("An organisation")
+        OTHER = "other", _("Other")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
+    number = models.PositiveIntegerField(editable=False)
+    exhibit = models.CharField(_("exhibit"), max_length=64, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.TextField(_("description"))
+    collected_at = models.DateTimeField(_("collected on"), null=True, blank=True)
+    collected_place = models.CharField(_("collected at (place)"), max_length=300, blank=True)
+    collected_by = models.CharField(
+        _("collected by"), max_length=300, blank=True, help_text=_("Who collected or seized it.")
+    )
+    source_kind = models.CharField(
+        _("source"), max_length=20, choices=SourceKind.choices, default=SourceKind.OTHER
+    )
+    source_person = models.ForeignKey(
+        CasePerson,
+        verbose_name=_("source person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence_provided",
+    )
+    source_text = models.CharField(_("source (organisation or description)"), max_length=300, blank=True)
+    language = models.CharField(_("language"), max_length=80, blank=True)
+    graphic = models.BooleanField(
+        _("graphic content"),
+        default=False,
+        help_text=_("Previews are blurred until the viewer chooses to see them."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IN_CUSTODY, editable=False
+    )
+    custodian = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("custodian"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence_in_custody",
+        editable=False,
+    )
+    storage_location = models.CharField(_("storage location"), max_length=300, blank=True)
+    seal_numbers = models.CharField(_("seal numbers"), max_length=300, blank=True)
+    # Berkeley Protocol capture metadata (open-source captures).
+    capture_url = models.URLField(_("source URL"), max_length=2000, blank=True)
+    capture_time = models.DateTimeField(_("captured on"), null=True, blank=True)
+    capture_tool = models.CharField(_("capture tool"), max_length=200, blank=True)
+    capture_collector = models.CharField(_("collector"), max_length=200, blank=True)
+    capture_page_sha256 = models.CharField(
+        _("SHA-256 of the captured page"), max_length=64, blank=True
+    )
+    custody_seq = models.PositiveIntegerField(default=0, editable=False)
+    custody_head = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("evidence item")
+        verbose_name_plural = _("evidence items")
+        ordering = ["case", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="evidence_number_unique"),
+        ]
+        indexes = [models.Index(fields=["custodian", "status"], name="evidence_custodian_idx")]
+
+    def __str__(self) -> str:
+        return self.exhibit
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+    @property
+    def audit_label(self) -> str:
+        return self.exhibit
+
+
+class StoredBlob(models.Model):
+    """The bytes of a file, stored once under their SHA-256 and never modified."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=200)
+    storage_name = models.CharField(max_length=300, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_fixity_at = models.DateTimeField(null=True, blank=True)
+    last_fixity_ok = models.BooleanField(null=True)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class EvidenceFile(models.Model):
+    """A file of an item: the original, or a file derived from another (with the method)."""
+
+    class Role(models.TextChoices):
+        ORIGINAL = "original", _("Original")
+        WORKING_COPY = "working_copy", _("Working copy")
+        TRANSLATION = "translation", _("Translation")
+        TRANSCRIPT = "transcript", _("Transcript")
+        REDACTED = "redacted", _("Redacted version")
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="files")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    derived_from = models.ForeignKey(
+        "self",
+        verbose_name=_("derived from"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="derivatives",
+    )
+    method = models.CharField(_("method"), max_length=300, blank=True)
+    blob = models.ForeignKey(StoredBlob, on_delete=models.PROTECT, related_name="files")
+    filename = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="original", derived_from__isnull=True)
+                | (~Q(role="original") & Q(derived_from__isnull=False)),
+                name="evidence_file_derivation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.item.case_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.item.exhibit} {self.get_role_display()} ({self.blob.sha256[:12]})"
+
+
+class FixityCheck(models.Model):
+    """One re-hash of a stored file, and what it found."""
+
+    blob = models.ForeignKey(StoredBlob, on_delete=models.CASCADE, related_name="fixity_checks")
+    checked_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    computed_sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.blob_id} {'ok' if self.ok else 'FAILED'}"
+
+
+class CustodyTransfer(models.Model):
+    """A hand-over waiting for the recipient: the item is in transit until they accept."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the recipient")
+        ACCEPTED = "accepted", _("Accepted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="transfers")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incoming_transfers"
+    )
+    purpose = models.CharField(_("purpose"), max_length=300)
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    initiated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-initiated_at"]
+        constraints = [
+            # At most one hand-over of an item can be waiting at a time.
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(status="pending"), name="one_pending_transfer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.from_user_id} → {self.to_user_id}"
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.item.case_id
+
+    @property
+    def audit_label(self) -> str:
+        return self.item.exhibit
+
+
+class CustodyEvent(models.Model):
+    """One link in an item's chain of custody. Append-only in the database itself.
+
+    ``hash`` covers the event's canonical content and ``prev_hash``, the hash of the event
+    before it (see ``evidence/custody.py``); ``(item, seq)`` is unique, so the chain cannot
+    fork even if two writers raced past the item's row lock.
+    """
+
+    class Kind(models.TextChoices):
+        COLLECTED = "collected", _("Collected or seized")
+        RECEIVED = "received", _("Received")
+        TRANSFERRED = "transferred", _("Transferred")
+        CHECKED_OUT = "checked_out", _("Checked out")
+        CHECKED_IN = "checked_in", _("Returned from check-out")
+        SEALED = "sealed", _("Sealed")
+        SEAL_BROKEN = "seal_broken", _("Seal broken")
+        RESEALED = "resealed", _("Resealed")
+        MOVED = "moved", _("Moved")
+        COPIED = "copied", _("Copied")
+        EXAMINED = "examined", _("Examined")
+        RELEASED = "released", _("Released to a partner")
+        RETURNED_TO_OWNER = "returned_to_owner", _("Returned to owner")
+        DESTROYED = "destroyed", _("Destroyed")
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="custody_events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(_("event"), max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    occurred_at = models.DateTimeField(_("occurred"))
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_external = models.CharField(_("from (external)"), max_length=300, blank=True)
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_external = models.CharField(_("to (external)"), max_length=300, blank=True)
+    location = models.CharField(_("location"), max_length=300, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["item", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "seq"], name="custody_event_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}#{self.seq} {self.kind}"
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.item.case_id
+
+
+CUSTODY_GUARD = Guard(
+    table="evidence_custodyevent",
+    immutable=(
+        "id",
+        "item_id",
+        "seq",
+        "kind",
+        "actor_id",
+        "recorded_at",
+        "occurred_at",
+        "from_user_id",
+        "from_external",
+        "to_user_id",
+        "to_external",
+        "location",
+        "purpose",
+        "notes",
+        "prev_hash",
+        "hash",
+    ),
+)

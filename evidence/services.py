@@ -1,0 +1,429 @@
+"""Writes about evidence: items, files and custody. Each checks what the actor may do, owns its
+transaction and writes its audit row in it; custody changes append to the item's chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from accounts.services import notification_send
+from audit.services import audit_record
+from cases import permissions as P
+from cases.models import Case, CaseMember
+from cases.selectors import case_permissions
+from evidence import custody
+from evidence.models import (
+    CustodyEvent,
+    CustodyTransfer,
+    EvidenceFile,
+    EvidenceItem,
+    FixityCheck,
+    StoredBlob,
+)
+from evidence.storage import blob_discard, blob_put, sha256_of_stored
+from evidence.uploads import HashedUpload, safe_filename
+
+Kind = CustodyEvent.Kind
+Status = EvidenceItem.Status
+
+ITEM_FIELDS = (
+    "kind",
+    "description",
+    "collected_at",
+    "collected_place",
+    "collected_by",
+    "source_kind",
+    "source_person",
+    "source_text",
+    "language",
+    "graphic",
+    "storage_location",
+    "seal_numbers",
+    "capture_url",
+    "capture_time",
+    "capture_tool",
+    "capture_collector",
+    "capture_page_sha256",
+)
+
+# What the custodian may record, from which status, and the status it leaves the item in.
+CUSTODY_STEPS: dict[str, tuple[frozenset[str], str | None]] = {
+    Kind.CHECKED_OUT: (frozenset({Status.IN_CUSTODY}), Status.CHECKED_OUT),
+    Kind.CHECKED_IN: (frozenset({Status.CHECKED_OUT}), Status.IN_CUSTODY),
+    Kind.SEALED: (frozenset({Status.IN_CUSTODY}), None),
+    Kind.SEAL_BROKEN: (frozenset({Status.IN_CUSTODY, Status.CHECKED_OUT}), None),
+    Kind.RESEALED: (frozenset({Status.IN_CUSTODY}), None),
+    Kind.MOVED: (frozenset({Status.IN_CUSTODY}), None),
+    Kind.COPIED: (frozenset({Status.IN_CUSTODY, Status.CHECKED_OUT}), None),
+    Kind.EXAMINED: (frozenset({Status.IN_CUSTODY, Status.CHECKED_OUT}), None),
+    Kind.RELEASED: (frozenset({Status.IN_CUSTODY}), Status.RELEASED),
+    Kind.RETURNED_TO_OWNER: (frozenset({Status.IN_CUSTODY}), Status.RETURNED),
+    Kind.DESTROYED: (frozenset({Status.IN_CUSTODY}), Status.DESTROYED),
+}
+NEEDS_EXTERNAL_RECIPIENT = frozenset({Kind.RELEASED, Kind.RETURNED_TO_OWNER})
+
+
+def _require(actor: User, case: Case, perm: str) -> None:
+    if perm not in case_permissions(actor, case):
+        raise PermissionDenied
+
+
+def _lock(item: EvidenceItem) -> EvidenceItem:
+    return EvidenceItem.objects.select_for_update().get(pk=item.pk)
+
+
+def _item_url(item: EvidenceItem) -> str:
+    return reverse("evidence:detail", args=[item.pk])
+
+
+# --- Items and files --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileAdded:
+    file: EvidenceFile
+    duplicate_of: EvidenceFile | None  # the same bytes were already in this case
+
+
+def _check_upload(upload: HashedUpload | None) -> None:
+    if upload is None:
+        raise ValidationError({"upload": _("Choose a file to upload.")})
+    if upload.size == 0:
+        raise ValidationError({"upload": _("The file is empty.")})
+
+
+def _file_create(
+    *, item: EvidenceItem, actor: User, upload: HashedUpload, blob: StoredBlob, role: str,
+    derived_from: EvidenceFile | None, method: str,
+) -> FileAdded:
+    if role == EvidenceFile.Role.ORIGINAL and item.files.filter(role=role).exists():
+        raise ValidationError({"role": _("This item already has its original file.")})
+    if role != EvidenceFile.Role.ORIGINAL:
+        if derived_from is None or derived_from.item_id != item.pk:
+            raise ValidationError({"derived_from": _("Say which file of this item it is derived from.")})
+        if not method.strip():
+            raise ValidationError({"method": _("Describe how this file was derived.")})
+    duplicate = (
+        EvidenceFile.objects.filter(blob=blob, item__case_id=item.case_id)
+        .select_related("item")
+        .first()
+    )
+    file = EvidenceFile.objects.create(
+        item=item,
+        role=role,
+        derived_from=derived_from,
+        method=method,
+        blob=blob,
+        filename=safe_filename(upload.name),
+        uploaded_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="evidence.file_added",
+        target=file,
+        details={"sha256": blob.sha256, "size": blob.size, "role": role,
+                 **({"duplicate_of": duplicate.pk} if duplicate else {})},
+    )
+    return FileAdded(file, duplicate)
+
+
+def _with_blob(upload: HashedUpload, write: Any) -> Any:
+    """Stores the upload's bytes, then runs ``write(blob)`` in a transaction; if that fails,
+    the bytes stored for it are removed again: a failed upload leaves nothing behind."""
+    blob, created = blob_put(upload)
+    try:
+        with transaction.atomic():
+            return write(blob)
+    except BaseException:
+        if created:
+            blob_discard(blob)
+        raise
+    finally:
+        upload.close()
+
+
+def item_create(
+    *, case: Case, actor: User, upload: HashedUpload | None = None, **data: Any
+) -> tuple[EvidenceItem, FileAdded | None]:
+    """Registers an item with its exhibit number, the actor as first custodian, its first
+    custody event and, optionally, its original file."""
+    _require(actor, case, P.CONTRIBUTE)
+    if upload is not None:
+        _check_upload(upload)
+
+    def write(blob: StoredBlob | None) -> tuple[EvidenceItem, FileAdded | None]:
+        Case.objects.select_for_update().get(pk=case.pk)  # numbers are allocated one at a time
+        number = (case.evidence.aggregate(n=Max("number"))["n"] or 0) + 1
+        item = EvidenceItem(
+            case=case,
+            number=number,
+            exhibit=f"{case.reference}/E-{number:04d}",
+            custodian=actor,
+            created_by=actor,
+            **{k: v for k, v in data.items() if k in ITEM_FIELDS},
+        )
+        item.full_clean(exclude=["custody_head"])
+        item.save()
+        kind = Kind.COLLECTED if data.get("collected_at") else Kind.RECEIVED
+        custody.append(
+            item,
+            CustodyEvent(
+                kind=kind,
+                actor=actor,
+                occurred_at=data.get("collected_at") or timezone.now(),
+                from_external=data.get("collected_by", "") if kind == Kind.COLLECTED else data.get("source_text", ""),
+                to_user=actor,
+                location=data.get("storage_location") or data.get("collected_place", ""),
+                purpose=_("Registered as evidence"),
+            ),
+        )
+        audit_record(actor=actor, action="evidence.created", target=item)
+        added = None
+        if blob is not None:
+            added = _file_create(item=item, actor=actor, upload=upload, blob=blob,
+                                 role=EvidenceFile.Role.ORIGINAL, derived_from=None, method="")
+        return item, added
+
+    if upload is None:
+        with transaction.atomic():
+            return write(None)
+    return _with_blob(upload, write)
+
+
+def file_add(
+    *, item: EvidenceItem, actor: User, upload: HashedUpload | None, role: str,
+    derived_from: EvidenceFile | None = None, method: str = "",
+) -> FileAdded:
+    _require(actor, item.case, P.CONTRIBUTE)
+    _check_upload(upload)
+    if item.status == Status.DESTROYED:
+        raise ValidationError(_("This item has been destroyed."))
+    return _with_blob(
+        upload,
+        lambda blob: _file_create(item=item, actor=actor, upload=upload, blob=blob, role=role,
+                                  derived_from=derived_from, method=method),
+    )
+
+
+@transaction.atomic
+def item_update(*, item: EvidenceItem, actor: User, **data: Any) -> EvidenceItem:
+    """Edits what describes an item; custody fields change only through custody events."""
+    _require(actor, item.case, P.CONTRIBUTE)
+    item = _lock(item)
+    editable = [f for f in ITEM_FIELDS if f not in ("storage_location", "seal_numbers")]
+    changed = []
+    for name in editable:
+        if name in data and getattr(item, name) != data[name]:
+            setattr(item, name, data[name])
+            changed.append(name)
+    if changed:
+        item.full_clean()
+        item.save(update_fields=changed)
+        audit_record(actor=actor, action="evidence.updated", target=item, details={"fields": changed})
+    return item
+
+
+# --- Custody ----------------------------------------------------------------------------------
+
+
+def _require_custodian(actor: User, item: EvidenceItem) -> None:
+    _require(actor, item.case, P.CONTRIBUTE)
+    if item.custodian_id != actor.pk:
+        raise ValidationError(_("Only the current custodian can do this."))
+
+
+@transaction.atomic
+def custody_record(
+    *,
+    item: EvidenceItem,
+    actor: User,
+    kind: str,
+    occurred_at: datetime | None = None,
+    location: str = "",
+    purpose: str = "",
+    notes: str = "",
+    to_external: str = "",
+    seal_numbers: str = "",
+    authorisation: str = "",
+) -> CustodyEvent:
+    """Records what the custodian did with the item (check-out, seal, move, release, ...)."""
+    item = _lock(item)
+    _require_custodian(actor, item)
+    if kind not in CUSTODY_STEPS:
+        raise ValidationError({"kind": _("This custody event cannot be recorded here.")})
+    allowed_from, new_status = CUSTODY_STEPS[kind]
+    if item.status not in allowed_from:
+        raise ValidationError(
+            {"kind": _("Not possible while the item is “%(status)s”.") % {"status": item.get_status_display()}}
+        )
+    if occurred_at and occurred_at > timezone.now():
+        raise ValidationError({"occurred_at": _("A custody event cannot be in the future.")})
+    if kind in NEEDS_EXTERNAL_RECIPIENT and not to_external.strip():
+        raise ValidationError({"to_external": _("Say to whom the item is handed over.")})
+    if kind == Kind.DESTROYED:
+        if P.CHANGE not in case_permissions(actor, item.case):
+            raise ValidationError({"kind": _("Only a case lead can destroy evidence.")})
+        if not authorisation.strip():
+            raise ValidationError({"authorisation": _("Record the authorisation for destruction.")})
+        notes = f"{_('Authorisation')}: {authorisation}\n{notes}".strip()
+    if kind in (Kind.SEALED, Kind.RESEALED):
+        if not seal_numbers.strip():
+            raise ValidationError({"seal_numbers": _("Record the seal numbers.")})
+        item.seal_numbers = seal_numbers
+    if kind == Kind.MOVED:
+        if not location.strip():
+            raise ValidationError({"location": _("Say where the item was moved to.")})
+        item.storage_location = location
+    if new_status:
+        item.status = new_status
+    if new_status in (Status.RELEASED, Status.RETURNED, Status.DESTROYED):
+        item.custodian = None
+    event = custody.append(
+        item,
+        CustodyEvent(
+            kind=kind,
+            actor=actor,
+            occurred_at=occurred_at or timezone.now(),
+            from_user=actor,
+            to_user=actor if item.custodian_id else None,
+            to_external=to_external,
+            location=location or item.storage_location,
+            purpose=purpose,
+            notes=notes,
+        ),
+    )
+    audit_record(actor=actor, action=f"custody.{kind}", target=item, details={"seq": event.seq})
+    return event
+
+
+@transaction.atomic
+def transfer_initiate(
+    *, item: EvidenceItem, actor: User, to_user: User, purpose: str, notes: str = ""
+) -> CustodyTransfer:
+    """The custodian hands the item over; it is in transit until the recipient accepts.
+
+    The item's row lock serialises concurrent hand-overs: exactly one succeeds."""
+    item = _lock(item)
+    _require_custodian(actor, item)
+    if to_user.pk == actor.pk:
+        raise ValidationError({"to_user": _("You already hold this item.")})
+    if item.status != Status.IN_CUSTODY:
+        raise ValidationError(
+            _("The item cannot be handed over while it is “%(status)s”.") % {"status": item.get_status_display()}
+        )
+    if P.CONTRIBUTE not in case_permissions(to_user, item.case):
+        raise ValidationError({"to_user": _("The recipient must be an investigator or lead on this case.")})
+    try:
+        with transaction.atomic():
+            transfer = CustodyTransfer.objects.create(
+                item=item, from_user=actor, to_user=to_user, purpose=purpose, notes=notes
+            )
+    except IntegrityError as exc:
+        raise ValidationError(_("A hand-over of this item is already waiting.")) from exc
+    item.status = Status.IN_TRANSIT
+    item.save(update_fields=["status"])
+    audit_record(actor=actor, action="custody.transfer_initiated", target=item,
+                 details={"to": to_user.get_username(), "transfer": transfer.pk})
+    notification_send(
+        user=to_user,
+        title=gettext_lazy("Evidence is being handed over to you"),
+        url=reverse("evidence:transfer_accept", args=[transfer.pk]),
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_accept(*, transfer: CustodyTransfer, actor: User, location: str = "") -> CustodyEvent:
+    """The recipient (who has just re-entered their password) takes custody."""
+    item = _lock(transfer.item)
+    transfer = CustodyTransfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.to_user_id != actor.pk:
+        raise ValidationError(_("This hand-over is meant for someone else."))
+    if transfer.status != CustodyTransfer.Status.PENDING:
+        raise ValidationError(_("This hand-over is no longer waiting."))
+    _require(actor, item.case, P.CONTRIBUTE)
+    item.custodian = actor
+    item.status = Status.IN_CUSTODY
+    if location:
+        item.storage_location = location
+    event = custody.append(
+        item,
+        CustodyEvent(
+            kind=Kind.TRANSFERRED,
+            actor=actor,
+            occurred_at=timezone.now(),
+            from_user=transfer.from_user,
+            to_user=actor,
+            location=location or item.storage_location,
+            purpose=transfer.purpose,
+            notes=transfer.notes,
+        ),
+    )
+    transfer.status = CustodyTransfer.Status.ACCEPTED
+    transfer.closed_at = timezone.now()
+    transfer.save(update_fields=["status", "closed_at"])
+    audit_record(actor=actor, action="custody.transferred", target=item,
+                 details={"from": transfer.from_user.get_username(), "seq": event.seq})
+    notification_send(
+        user=transfer.from_user,
+        title=gettext_lazy("Your hand-over of evidence was accepted"),
+        url=_item_url(item),
+    )
+    return event
+
+
+@transaction.atomic
+def transfer_cancel(*, transfer: CustodyTransfer, actor: User) -> None:
+    item = _lock(transfer.item)
+    transfer = CustodyTransfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.from_user_id != actor.pk:
+        raise PermissionDenied
+    if transfer.status != CustodyTransfer.Status.PENDING:
+        raise ValidationError(_("This hand-over is no longer waiting."))
+    transfer.status = CustodyTransfer.Status.CANCELLED
+    transfer.closed_at = timezone.now()
+    transfer.save(update_fields=["status", "closed_at"])
+    item.status = Status.IN_CUSTODY
+    item.save(update_fields=["status"])
+    audit_record(actor=actor, action="custody.transfer_cancelled", target=item)
+
+
+# --- Fixity -----------------------------------------------------------------------------------
+
+
+def fixity_check(blob: StoredBlob) -> FixityCheck:
+    """Re-hashes a stored file (streaming) and records the result; a failure notifies the
+    leads of every case holding the file and is audited."""
+    try:
+        computed, error = sha256_of_stored(blob.storage_name), ""
+    except OSError as exc:
+        computed, error = "", f"{type(exc).__name__}: cannot read the stored file"
+    ok = computed == blob.sha256
+    with transaction.atomic():
+        check = FixityCheck.objects.create(blob=blob, ok=ok, computed_sha256=computed, error=error)
+        StoredBlob.objects.filter(pk=blob.pk).update(last_fixity_at=check.checked_at, last_fixity_ok=ok)
+        if not ok:
+            for file in blob.files.select_related("item__case"):
+                audit_record(actor=None, action="evidence.fixity_failed", target=file.item,
+                             details={"sha256": blob.sha256, "computed": computed})
+                leads = User.objects.filter(
+                    case_memberships__case=file.item.case_id,
+                    case_memberships__role=CaseMember.Role.LEAD,
+                )
+                for lead in leads:
+                    notification_send(
+                        user=lead,
+                        title=gettext_lazy("An evidence file failed its integrity check"),
+                        url=reverse("evidence:integrity", args=[file.item.case_id]),
+                    )
+    return check

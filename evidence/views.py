@@ -1,0 +1,348 @@
+"""Evidence pages. Items, files and transfers load through ``evidence.selectors`` (404 for
+anything of a case the user may not see); custody changes go through ``evidence.services``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import role_required
+from accounts.models import User
+from accounts.roles import Role as UserRole
+from audit.services import audit_record
+from cases import permissions as P
+from cases.selectors import case_access, person_rows
+from custos.forms import add_service_errors
+from evidence import selectors, services
+from evidence.forms import (
+    AcceptForm,
+    CustodyEventForm,
+    FileForm,
+    ItemForm,
+    NewItemForm,
+    RegisterFilterForm,
+    TransferForm,
+)
+from evidence.models import EvidenceItem
+from evidence.storage import stream
+from evidence.tasks import verify_item_fixity
+from evidence.uploads import HashingUploadHandler
+
+GET_POST = require_http_methods(["GET", "POST"])
+# Types a browser may show inline, in a sandbox; everything else only downloads. Never HTML,
+# never SVG (both can carry script).
+PREVIEWABLE = ("image/png", "image/jpeg", "image/gif", "image/webp", "audio/", "video/")
+
+
+def _page(request: HttpRequest, template: str, access: object, **context: object) -> HttpResponse:
+    case = context.pop("case", None) or access.case
+    return render(request, template, {"case": case, "access": access, "tab": "evidence", "P": P, **context})
+
+
+def _streamed_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Hashes uploads while they stream to disk, refuses oversized ones before reading them,
+    and removes the temporary file if the client goes away mid-upload.
+
+    CSRF is checked after the upload handler is in place (Django reads the body for the
+    token), which is why the outer view is exempt and the inner one protected."""
+    inner = csrf_protect(view)
+
+    @csrf_exempt
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        handler = HashingUploadHandler(request)
+        request.upload_handlers = [handler]
+        if request.method == "POST":
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            if declared > settings.CUSTOS_UPLOAD_MAX_BYTES + 1024 * 1024:
+                return render(request, "evidence/too_large.html", status=413)
+            try:
+                request.POST  # noqa: B018 - parse now, so that a broken upload is caught here
+            except (OSError, MultiPartParserError):
+                if hasattr(handler, "file"):
+                    handler.file.close()
+                return render(request, "evidence/upload_failed.html", status=400)
+        request.upload_too_large = handler.too_large
+        return inner(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _upload_error(request: HttpRequest, form: object) -> bool:
+    if getattr(request, "upload_too_large", False):
+        limit = settings.CUSTOS_UPLOAD_MAX_BYTES
+        form.add_error("upload", _("The file is larger than the limit of %(gib).1f GiB.") % {"gib": limit / 1024**3})
+        return True
+    return False
+
+
+# --- Register, item creation and editing ----------------------------------------------------
+
+
+@require_GET
+def register_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = case_access(request.user, case_pk)
+    form = RegisterFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    items = selectors.register(
+        access.case, kind=filters.get("kind") or "", status=filters.get("status") or "",
+        query=(filters.get("q") or "").strip(),
+    )
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    with transaction.atomic():
+        audit_record(actor=request.user, action="evidence.register_viewed", target=access.case)
+    return _page(request, "evidence/register.html", access, form=form, page=page)
+
+
+@_streamed_upload
+@GET_POST
+def item_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = case_access(request.user, case_pk, P.CONTRIBUTE)
+    persons = person_rows(request.user, access.case)
+    form = NewItemForm(request.POST or None, request.FILES or None, persons=persons)
+    if request.method == "POST" and not _upload_error(request, form) and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "upload"}
+        try:
+            item, added = services.item_create(
+                case=access.case, actor=request.user, upload=form.cleaned_data.get("upload"), **data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(exhibit)s registered. You are its custodian.") % {"exhibit": item.exhibit})
+            if added and added.duplicate_of:
+                messages.warning(
+                    request,
+                    _("The same file is already in this case as %(exhibit)s; it was linked, not stored twice.")
+                    % {"exhibit": added.duplicate_of.item.exhibit},
+                )
+            return redirect("evidence:detail", pk=item.pk)
+    return _page(request, "evidence/item_form.html", access, form=form, upload_form=True)
+
+
+@require_GET
+def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item, access = selectors.item_access(request.user, pk)
+    with transaction.atomic():
+        audit_record(actor=request.user, action="evidence.viewed", target=item)
+    source = None
+    if item.source_person_id:
+        source = next(
+            (row for row in person_rows(request.user, item.case, pk=item.source_person_id)), None
+        )
+    return _page(
+        request,
+        "evidence/item_detail.html",
+        access,
+        item=item,
+        events=selectors.custody_log(item),
+        files=selectors.files_of(item),
+        pending=selectors.pending_transfer(item),
+        source=source,
+        is_custodian=item.custodian_id == request.user.pk,
+    )
+
+
+@GET_POST
+def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
+    persons = person_rows(request.user, item.case)
+    form = ItemForm(request.POST or None, instance=EvidenceItem.objects.get(pk=item.pk), persons=persons)
+    form.fields.pop("storage_location")
+    form.fields.pop("seal_numbers")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.item_update(item=item, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("evidence:detail", pk=pk)
+    return _page(request, "evidence/item_form.html", access, form=form, item=item)
+
+
+@_streamed_upload
+@GET_POST
+def file_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
+    form = FileForm(request.POST or None, request.FILES or None, files_of_item=list(selectors.files_of(item)))
+    if request.method == "POST" and not _upload_error(request, form) and form.is_valid():
+        try:
+            added = services.file_add(
+                item=item,
+                actor=request.user,
+                upload=form.cleaned_data["upload"],
+                role=form.cleaned_data["role"],
+                derived_from=form.cleaned_data["derived_from"],
+                method=form.cleaned_data["method"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("File stored. SHA-256 %(hash)s") % {"hash": added.file.blob.sha256})
+            if added.duplicate_of:
+                messages.warning(
+                    request,
+                    _("The same file is already in this case as %(exhibit)s; it was linked, not stored twice.")
+                    % {"exhibit": added.duplicate_of.item.exhibit},
+                )
+            return redirect("evidence:detail", pk=pk)
+    return _page(request, "evidence/file_form.html", access, form=form, item=item, upload_form=True)
+
+
+# --- Custody --------------------------------------------------------------------------------
+
+
+@GET_POST
+def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
+    recipients = (
+        User.objects.filter(
+            case_memberships__case=item.case,
+            case_memberships__role__in=["lead", "investigator"],
+            is_active=True,
+        )
+        .exclude(pk=request.user.pk)
+        .order_by("username")
+    )
+    form = TransferForm(request.POST or None, recipients=recipients)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.transfer_initiate(
+                item=item,
+                actor=request.user,
+                to_user=form.cleaned_data["to_user"],
+                purpose=form.cleaned_data["purpose"],
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Hand-over started: the item is in transit until the recipient accepts."))
+            return redirect("evidence:detail", pk=pk)
+    return _page(request, "evidence/transfer_form.html", access, form=form, item=item)
+
+
+@sensitive_post_parameters("password")
+@GET_POST
+def transfer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer, access = selectors.transfer_access(request.user, pk)
+    form = AcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, username=request.user.get_username(), password=form.cleaned_data["password"])
+        if user is None or user.pk != request.user.pk:
+            form.add_error("password", _("The password is not correct."))
+        else:
+            try:
+                services.transfer_accept(
+                    transfer=transfer, actor=request.user, location=form.cleaned_data["location"]
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("You are now the custodian of %(exhibit)s.") % {"exhibit": transfer.item.exhibit})
+                return redirect("evidence:detail", pk=transfer.item_id)
+    return _page(request, "evidence/transfer_accept.html", access, form=form, transfer=transfer, item=transfer.item)
+
+
+@require_POST
+def transfer_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer, _access = selectors.transfer_access(request.user, pk)
+    try:
+        services.transfer_cancel(transfer=transfer, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Hand-over cancelled."))
+    return redirect("evidence:detail", pk=transfer.item_id)
+
+
+@GET_POST
+def custody_event_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
+    form = CustodyEventForm(request.POST or None, item=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.custody_record(item=item, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Custody event recorded."))
+            return redirect("evidence:detail", pk=pk)
+    return _page(request, "evidence/custody_form.html", access, form=form, item=item)
+
+
+@require_POST
+def verify_now_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item, _access = selectors.item_access(request.user, pk)
+    with transaction.atomic():
+        audit_record(actor=request.user, action="evidence.fixity_requested", target=item)
+        verify_item_fixity.delay_on_commit(item.pk)
+    messages.info(request, _("An integrity check of this item's files has been queued."))
+    return redirect("evidence:detail", pk=pk)
+
+
+# --- Files: download and preview ------------------------------------------------------------
+
+
+def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpResponse:
+    file, _access = selectors.file_access(request.user, pk)
+    blob = file.blob
+    if inline and not blob.mime_type.startswith(PREVIEWABLE):
+        inline = False
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action="evidence.previewed" if inline else "evidence.downloaded",
+            target=file,
+            details={"sha256": blob.sha256},
+        )
+    response = FileResponse(
+        stream(blob),
+        as_attachment=not inline,
+        filename=file.filename,
+        content_type=blob.mime_type if inline else "application/octet-stream",
+    )
+    response["Content-Length"] = str(blob.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; media-src 'self'; img-src 'self'"
+    return response
+
+
+@require_GET
+def download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _file_response(request, pk, inline=False)
+
+
+@require_GET
+def preview_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _file_response(request, pk, inline=True)
+
+
+# --- Integrity ------------------------------------------------------------------------------
+
+
+@require_GET
+def integrity_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = case_access(request.user, case_pk)
+    files = selectors.integrity_of_case(access.case)
+    return _page(request, "evidence/integrity.html", access, files=files)
+
+
+@role_required(UserRole.UNIT_ADMIN)
+@require_GET
+def integrity_admin_view(request: HttpRequest) -> HttpResponse:
+    """Failed integrity checks across the unit: exhibit numbers and hashes only."""
+    return render(request, "evidence/integrity_admin.html", {"blobs": selectors.integrity_failures()})
