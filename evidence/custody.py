@@ -55,8 +55,16 @@ def append(item: EvidenceItem, event: CustodyEvent) -> CustodyEvent:
     event.hash = event_hash(event.prev_hash, event)
     event.save()
     item.custody_seq, item.custody_head = event.seq, event.hash
-    item.save(update_fields=["custody_seq", "custody_head", "status", "custodian",
-                             "storage_location", "seal_numbers"])
+    item.save(
+        update_fields=[
+            "custody_seq",
+            "custody_head",
+            "status",
+            "custodian",
+            "storage_location",
+            "seal_numbers",
+        ]
+    )
     return event
 
 

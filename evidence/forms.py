@@ -77,7 +77,9 @@ class ItemForm(forms.ModelForm):
         for name in ("collected_at", "capture_time"):
             if data.get(name) and data[name] > now:
                 self.add_error(name, _("This date is in the future."))
-        if data.get("source_kind") == EvidenceItem.SourceKind.PERSON and not data.get("source_person"):
+        if data.get("source_kind") == EvidenceItem.SourceKind.PERSON and not data.get(
+            "source_person"
+        ):
             self.add_error("source_person", _("Choose the person the item came from."))
         return data
 
@@ -100,7 +102,9 @@ class FileForm(forms.Form):
         label=_("Method"),
         required=False,
         max_length=300,
-        help_text=_("How it was made from the other file, e.g. “translated by a sworn translator”."),
+        help_text=_(
+            "How it was made from the other file, e.g. “translated by a sworn translator”."
+        ),
     )
 
     def __init__(self, *args: Any, files_of_item: list[EvidenceFile], **kwargs: Any) -> None:
@@ -118,7 +122,9 @@ class FileForm(forms.Form):
 class TransferForm(forms.Form):
     to_user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Hand over to"))
     purpose = forms.CharField(label=_("Purpose"), max_length=300)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, recipients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -153,7 +159,9 @@ class CustodyEventForm(forms.Form):
     authorisation = forms.CharField(
         label=_("Authorisation for destruction"), required=False, max_length=500
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

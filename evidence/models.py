@@ -64,7 +64,9 @@ class EvidenceItem(models.Model):
         blank=True,
         related_name="evidence_provided",
     )
-    source_text = models.CharField(_("source (organisation or description)"), max_length=300, blank=True)
+    source_text = models.CharField(
+        _("source (organisation or description)"), max_length=300, blank=True
+    )
     language = models.CharField(_("language"), max_length=80, blank=True)
     graphic = models.BooleanField(
         _("graphic content"),
@@ -72,7 +74,11 @@ class EvidenceItem(models.Model):
         help_text=_("Previews are blurred until the viewer chooses to see them."),
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.IN_CUSTODY, editable=False
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.IN_CUSTODY,
+        editable=False,
     )
     custodian = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -134,6 +140,15 @@ class StoredBlob(models.Model):
 
     def __str__(self) -> str:
         return self.sha256
+
+    @property
+    def preview_kind(self) -> str | None:
+        """How a browser may show the file inline, if at all (never HTML or SVG)."""
+        if self.mime_type in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+            return "image"
+        if self.mime_type.startswith(("audio/", "video/")):
+            return self.mime_type.split("/")[0]
+        return None
 
 
 class EvidenceFile(models.Model):
@@ -211,7 +226,9 @@ class CustodyTransfer(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="transfers")
-    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     to_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incoming_transfers"
     )

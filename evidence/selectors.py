@@ -56,7 +56,9 @@ def register(
         .prefetch_related(
             Prefetch(
                 "files",
-                queryset=EvidenceFile.objects.filter(role=EvidenceFile.Role.ORIGINAL).select_related("blob"),
+                queryset=EvidenceFile.objects.filter(
+                    role=EvidenceFile.Role.ORIGINAL
+                ).select_related("blob"),
                 to_attr="originals",
             )
         )
@@ -78,7 +80,9 @@ def custody_log(item: EvidenceItem) -> QuerySet[CustodyEvent]:
 
 
 def files_of(item: EvidenceItem) -> QuerySet[EvidenceFile]:
-    return item.files.select_related("blob", "uploaded_by", "derived_from").order_by("uploaded_at", "id")
+    return item.files.select_related("blob", "uploaded_by", "derived_from").order_by(
+        "uploaded_at", "id"
+    )
 
 
 def pending_transfer(item: EvidenceItem) -> CustodyTransfer | None:

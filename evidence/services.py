@@ -103,14 +103,22 @@ def _check_upload(upload: HashedUpload | None) -> None:
 
 
 def _file_create(
-    *, item: EvidenceItem, actor: User, upload: HashedUpload, blob: StoredBlob, role: str,
-    derived_from: EvidenceFile | None, method: str,
+    *,
+    item: EvidenceItem,
+    actor: User,
+    upload: HashedUpload,
+    blob: StoredBlob,
+    role: str,
+    derived_from: EvidenceFile | None,
+    method: str,
 ) -> FileAdded:
     if role == EvidenceFile.Role.ORIGINAL and item.files.filter(role=role).exists():
         raise ValidationError({"role": _("This item already has its original file.")})
     if role != EvidenceFile.Role.ORIGINAL:
         if derived_from is None or derived_from.item_id != item.pk:
-            raise ValidationError({"derived_from": _("Say which file of this item it is derived from.")})
+            raise ValidationError(
+                {"derived_from": _("Say which file of this item it is derived from.")}
+            )
         if not method.strip():
             raise ValidationError({"method": _("Describe how this file was derived.")})
     duplicate = (
@@ -131,8 +139,12 @@ def _file_create(
         actor=actor,
         action="evidence.file_added",
         target=file,
-        details={"sha256": blob.sha256, "size": blob.size, "role": role,
-                 **({"duplicate_of": duplicate.pk} if duplicate else {})},
+        details={
+            "sha256": blob.sha256,
+            "size": blob.size,
+            "role": role,
+            **({"duplicate_of": duplicate.pk} if duplicate else {}),
+        },
     )
     return FileAdded(file, duplicate)
 
@@ -181,7 +193,9 @@ def item_create(
                 kind=kind,
                 actor=actor,
                 occurred_at=data.get("collected_at") or timezone.now(),
-                from_external=data.get("collected_by", "") if kind == Kind.COLLECTED else data.get("source_text", ""),
+                from_external=data.get("collected_by", "")
+                if kind == Kind.COLLECTED
+                else data.get("source_text", ""),
                 to_user=actor,
                 location=data.get("storage_location") or data.get("collected_place", ""),
                 purpose=_("Registered as evidence"),
@@ -190,8 +204,15 @@ def item_create(
         audit_record(actor=actor, action="evidence.created", target=item)
         added = None
         if blob is not None:
-            added = _file_create(item=item, actor=actor, upload=upload, blob=blob,
-                                 role=EvidenceFile.Role.ORIGINAL, derived_from=None, method="")
+            added = _file_create(
+                item=item,
+                actor=actor,
+                upload=upload,
+                blob=blob,
+                role=EvidenceFile.Role.ORIGINAL,
+                derived_from=None,
+                method="",
+            )
         return item, added
 
     if upload is None:
@@ -201,8 +222,13 @@ def item_create(
 
 
 def file_add(
-    *, item: EvidenceItem, actor: User, upload: HashedUpload | None, role: str,
-    derived_from: EvidenceFile | None = None, method: str = "",
+    *,
+    item: EvidenceItem,
+    actor: User,
+    upload: HashedUpload | None,
+    role: str,
+    derived_from: EvidenceFile | None = None,
+    method: str = "",
 ) -> FileAdded:
     _require(actor, item.case, P.CONTRIBUTE)
     _check_upload(upload)
@@ -210,8 +236,15 @@ def file_add(
         raise ValidationError(_("This item has been destroyed."))
     return _with_blob(
         upload,
-        lambda blob: _file_create(item=item, actor=actor, upload=upload, blob=blob, role=role,
-                                  derived_from=derived_from, method=method),
+        lambda blob: _file_create(
+            item=item,
+            actor=actor,
+            upload=upload,
+            blob=blob,
+            role=role,
+            derived_from=derived_from,
+            method=method,
+        ),
     )
 
 
@@ -229,7 +262,9 @@ def item_update(*, item: EvidenceItem, actor: User, **data: Any) -> EvidenceItem
     if changed:
         item.full_clean()
         item.save(update_fields=changed)
-        audit_record(actor=actor, action="evidence.updated", target=item, details={"fields": changed})
+        audit_record(
+            actor=actor, action="evidence.updated", target=item, details={"fields": changed}
+        )
     return item
 
 
@@ -264,7 +299,10 @@ def custody_record(
     allowed_from, new_status = CUSTODY_STEPS[kind]
     if item.status not in allowed_from:
         raise ValidationError(
-            {"kind": _("Not possible while the item is “%(status)s”.") % {"status": item.get_status_display()}}
+            {
+                "kind": _("Not possible while the item is “%(status)s”.")
+                % {"status": item.get_status_display()}
+            }
         )
     if occurred_at and occurred_at > timezone.now():
         raise ValidationError({"occurred_at": _("A custody event cannot be in the future.")})
@@ -319,10 +357,13 @@ def transfer_initiate(
         raise ValidationError({"to_user": _("You already hold this item.")})
     if item.status != Status.IN_CUSTODY:
         raise ValidationError(
-            _("The item cannot be handed over while it is “%(status)s”.") % {"status": item.get_status_display()}
+            _("The item cannot be handed over while it is “%(status)s”.")
+            % {"status": item.get_status_display()}
         )
     if P.CONTRIBUTE not in case_permissions(to_user, item.case):
-        raise ValidationError({"to_user": _("The recipient must be an investigator or lead on this case.")})
+        raise ValidationError(
+            {"to_user": _("The recipient must be an investigator or lead on this case.")}
+        )
     try:
         with transaction.atomic():
             transfer = CustodyTransfer.objects.create(
@@ -332,8 +373,12 @@ def transfer_initiate(
         raise ValidationError(_("A hand-over of this item is already waiting.")) from exc
     item.status = Status.IN_TRANSIT
     item.save(update_fields=["status"])
-    audit_record(actor=actor, action="custody.transfer_initiated", target=item,
-                 details={"to": to_user.get_username(), "transfer": transfer.pk})
+    audit_record(
+        actor=actor,
+        action="custody.transfer_initiated",
+        target=item,
+        details={"to": to_user.get_username(), "transfer": transfer.pk},
+    )
     notification_send(
         user=to_user,
         title=gettext_lazy("Evidence is being handed over to you"),
@@ -372,8 +417,12 @@ def transfer_accept(*, transfer: CustodyTransfer, actor: User, location: str = "
     transfer.status = CustodyTransfer.Status.ACCEPTED
     transfer.closed_at = timezone.now()
     transfer.save(update_fields=["status", "closed_at"])
-    audit_record(actor=actor, action="custody.transferred", target=item,
-                 details={"from": transfer.from_user.get_username(), "seq": event.seq})
+    audit_record(
+        actor=actor,
+        action="custody.transferred",
+        target=item,
+        details={"from": transfer.from_user.get_username(), "seq": event.seq},
+    )
     notification_send(
         user=transfer.from_user,
         title=gettext_lazy("Your hand-over of evidence was accepted"),
@@ -411,11 +460,17 @@ def fixity_check(blob: StoredBlob) -> FixityCheck:
     ok = computed == blob.sha256
     with transaction.atomic():
         check = FixityCheck.objects.create(blob=blob, ok=ok, computed_sha256=computed, error=error)
-        StoredBlob.objects.filter(pk=blob.pk).update(last_fixity_at=check.checked_at, last_fixity_ok=ok)
+        StoredBlob.objects.filter(pk=blob.pk).update(
+            last_fixity_at=check.checked_at, last_fixity_ok=ok
+        )
         if not ok:
             for file in blob.files.select_related("item__case"):
-                audit_record(actor=None, action="evidence.fixity_failed", target=file.item,
-                             details={"sha256": blob.sha256, "computed": computed})
+                audit_record(
+                    actor=None,
+                    action="evidence.fixity_failed",
+                    target=file.item,
+                    details={"sha256": blob.sha256, "computed": computed},
+                )
                 leads = User.objects.filter(
                     case_memberships__case=file.item.case_id,
                     case_memberships__role=CaseMember.Role.LEAD,

@@ -42,11 +42,10 @@ def blob_put(upload: HashedUpload) -> tuple[StoredBlob, bool]:
     if existing is not None:
         return existing, False
     name = blob_name(upload.sha256)
-    if default_storage.exists(name):
-        # Left by an upload whose transaction failed after the bytes were written: keep the
-        # bytes only if they are exactly these.
-        if sha256_of_stored(name) != upload.sha256:
-            default_storage.delete(name)
+    # Bytes left by an upload whose transaction failed after writing them are kept only if
+    # they are exactly these.
+    if default_storage.exists(name) and sha256_of_stored(name) != upload.sha256:
+        default_storage.delete(name)
     if not default_storage.exists(name):
         stored_as = default_storage.save(name, upload)  # a rename when on the same disk
         if stored_as != name:  # pragma: no cover - a storage that renames breaks addressing

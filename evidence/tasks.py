@@ -14,7 +14,7 @@ SWEEP_BATCH = 200
 
 @shared_task(name="evidence.tasks.verify_item_fixity", acks_late=True, ignore_result=True)
 def verify_item_fixity(item_id: int) -> int:
-    """"Verify now" for one item: re-hashes each of its stored files."""
+    """ "Verify now" for one item: re-hashes each of its stored files."""
     item = EvidenceItem.objects.filter(pk=item_id).first()
     if item is None:
         return 0

@@ -39,8 +39,9 @@ class HashingUploadHandler(FileUploadHandler):
         self.hasher = hashlib.sha256()
         self.head = bytearray()
         self.received = 0
-        self.file = HashedUpload(self.file_name, self.content_type, 0, self.charset,
-                                 self.content_type_extra)
+        self.file = HashedUpload(
+            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+        )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self.received += len(raw_data)

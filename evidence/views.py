@@ -42,14 +42,13 @@ from evidence.tasks import verify_item_fixity
 from evidence.uploads import HashingUploadHandler
 
 GET_POST = require_http_methods(["GET", "POST"])
-# Types a browser may show inline, in a sandbox; everything else only downloads. Never HTML,
-# never SVG (both can carry script).
-PREVIEWABLE = ("image/png", "image/jpeg", "image/gif", "image/webp", "audio/", "video/")
 
 
 def _page(request: HttpRequest, template: str, access: object, **context: object) -> HttpResponse:
     case = context.pop("case", None) or access.case
-    return render(request, template, {"case": case, "access": access, "tab": "evidence", "P": P, **context})
+    return render(
+        request, template, {"case": case, "access": access, "tab": "evidence", "P": P, **context}
+    )
 
 
 def _streamed_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -80,10 +79,21 @@ def _streamed_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapped
 
 
+def _warn_duplicate(request: HttpRequest, added: services.FileAdded) -> None:
+    messages.warning(
+        request,
+        _("The same file is already in this case as %(exhibit)s: linked, not stored twice.")
+        % {"exhibit": added.duplicate_of.item.exhibit},
+    )
+
+
 def _upload_error(request: HttpRequest, form: object) -> bool:
     if getattr(request, "upload_too_large", False):
         limit = settings.CUSTOS_UPLOAD_MAX_BYTES
-        form.add_error("upload", _("The file is larger than the limit of %(gib).1f GiB.") % {"gib": limit / 1024**3})
+        form.add_error(
+            "upload",
+            _("The file is larger than the limit of %(gib).1f GiB.") % {"gib": limit / 1024**3},
+        )
         return True
     return False
 
@@ -97,7 +107,9 @@ def register_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     form = RegisterFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     items = selectors.register(
-        access.case, kind=filters.get("kind") or "", status=filters.get("status") or "",
+        access.case,
+        kind=filters.get("kind") or "",
+        status=filters.get("status") or "",
         query=(filters.get("q") or "").strip(),
     )
     page = Paginator(items, 50).get_page(request.GET.get("page"))
@@ -121,13 +133,12 @@ def item_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("%(exhibit)s registered. You are its custodian.") % {"exhibit": item.exhibit})
+            messages.success(
+                request,
+                _("%(exhibit)s registered. You are its custodian.") % {"exhibit": item.exhibit},
+            )
             if added and added.duplicate_of:
-                messages.warning(
-                    request,
-                    _("The same file is already in this case as %(exhibit)s; it was linked, not stored twice.")
-                    % {"exhibit": added.duplicate_of.item.exhibit},
-                )
+                _warn_duplicate(request, added)
             return redirect("evidence:detail", pk=item.pk)
     return _page(request, "evidence/item_form.html", access, form=form, upload_form=True)
 
@@ -159,7 +170,9 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     persons = person_rows(request.user, item.case)
-    form = ItemForm(request.POST or None, instance=EvidenceItem.objects.get(pk=item.pk), persons=persons)
+    form = ItemForm(
+        request.POST or None, instance=EvidenceItem.objects.get(pk=item.pk), persons=persons
+    )
     form.fields.pop("storage_location")
     form.fields.pop("seal_numbers")
     if request.method == "POST" and form.is_valid():
@@ -177,7 +190,9 @@ def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def file_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
-    form = FileForm(request.POST or None, request.FILES or None, files_of_item=list(selectors.files_of(item)))
+    form = FileForm(
+        request.POST or None, request.FILES or None, files_of_item=list(selectors.files_of(item))
+    )
     if request.method == "POST" and not _upload_error(request, form) and form.is_valid():
         try:
             added = services.file_add(
@@ -191,13 +206,11 @@ def file_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("File stored. SHA-256 %(hash)s") % {"hash": added.file.blob.sha256})
+            messages.success(
+                request, _("File stored. SHA-256 %(hash)s") % {"hash": added.file.blob.sha256}
+            )
             if added.duplicate_of:
-                messages.warning(
-                    request,
-                    _("The same file is already in this case as %(exhibit)s; it was linked, not stored twice.")
-                    % {"exhibit": added.duplicate_of.item.exhibit},
-                )
+                _warn_duplicate(request, added)
             return redirect("evidence:detail", pk=pk)
     return _page(request, "evidence/file_form.html", access, form=form, item=item, upload_form=True)
 
@@ -230,7 +243,9 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Hand-over started: the item is in transit until the recipient accepts."))
+            messages.success(
+                request, _("Hand-over started: the item is in transit until the recipient accepts.")
+            )
             return redirect("evidence:detail", pk=pk)
     return _page(request, "evidence/transfer_form.html", access, form=form, item=item)
 
@@ -241,7 +256,9 @@ def transfer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     transfer, access = selectors.transfer_access(request.user, pk)
     form = AcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=request.user.get_username(), password=form.cleaned_data["password"])
+        user = authenticate(
+            request, username=request.user.get_username(), password=form.cleaned_data["password"]
+        )
         if user is None or user.pk != request.user.pk:
             form.add_error("password", _("The password is not correct."))
         else:
@@ -252,9 +269,20 @@ def transfer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, _("You are now the custodian of %(exhibit)s.") % {"exhibit": transfer.item.exhibit})
+                messages.success(
+                    request,
+                    _("You are now the custodian of %(exhibit)s.")
+                    % {"exhibit": transfer.item.exhibit},
+                )
                 return redirect("evidence:detail", pk=transfer.item_id)
-    return _page(request, "evidence/transfer_accept.html", access, form=form, transfer=transfer, item=transfer.item)
+    return _page(
+        request,
+        "evidence/transfer_accept.html",
+        access,
+        form=form,
+        transfer=transfer,
+        item=transfer.item,
+    )
 
 
 @require_POST
@@ -300,8 +328,8 @@ def verify_now_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpResponse:
     file, _access = selectors.file_access(request.user, pk)
     blob = file.blob
-    if inline and not blob.mime_type.startswith(PREVIEWABLE):
-        inline = False
+    if inline and blob.preview_kind is None:
+        inline = False  # only images, audio and video show inline; never HTML or SVG
     with transaction.atomic():
         audit_record(
             actor=request.user,
@@ -317,7 +345,9 @@ def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpRespon
     )
     response["Content-Length"] = str(blob.size)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; media-src 'self'; img-src 'self'"
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; media-src 'self'; img-src 'self'"
+    )
     return response
 
 
@@ -345,4 +375,6 @@ def integrity_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 @require_GET
 def integrity_admin_view(request: HttpRequest) -> HttpResponse:
     """Failed integrity checks across the unit: exhibit numbers and hashes only."""
-    return render(request, "evidence/integrity_admin.html", {"blobs": selectors.integrity_failures()})
+    return render(
+        request, "evidence/integrity_admin.html", {"blobs": selectors.integrity_failures()}
+    )
