@@ -242,7 +242,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("CUSTOS_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 # Evidence uploads: hashed while they stream to this folder (same filesystem as MEDIA_ROOT, so
 # storing is a rename), never held in memory; larger uploads are refused.
-FILE_UPLOAD_TEMP_DIR = str(Path(env.str("CUSTOS_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))))
+FILE_UPLOAD_TEMP_DIR = env.str("CUSTOS_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_PERMISSIONS = 0o440  # stored evidence is never modified
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750

@@ -23,6 +23,9 @@ class ItemForm(forms.ModelForm):
     source_person = forms.TypedChoiceField(
         label=_("Source person"), required=False, coerce=int, empty_value=None
     )
+    capture_url = forms.URLField(
+        label=_("Source URL"), required=False, max_length=2000, assume_scheme="https"
+    )
 
     class Meta:
         model = EvidenceItem

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-
 from django.core.files.storage import default_storage
 
 from evidence.models import StoredBlob
@@ -15,12 +13,6 @@ READ_CHUNK = 1024 * 1024
 
 def blob_name(sha256: str) -> str:
     return f"evidence/{sha256[:2]}/{sha256[2:4]}/{sha256}"
-
-
-def stream(blob: StoredBlob, chunk: int = READ_CHUNK) -> Iterator[bytes]:
-    with default_storage.open(blob.storage_name, "rb") as handle:
-        while data := handle.read(chunk):
-            yield data
 
 
 def sha256_of_stored(name: str) -> str:

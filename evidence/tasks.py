@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.db.models import F, Q
 from django.utils import timezone
@@ -34,7 +36,7 @@ def fixity_batch(blob_ids: list[int]) -> int:
 @shared_task(name="evidence.tasks.fixity_sweep", acks_late=True, ignore_result=True)
 def fixity_sweep() -> int:
     """Nightly (beat): queues every stored file not checked in the last day, in batches."""
-    since = timezone.now() - timezone.timedelta(hours=20)
+    since = timezone.now() - timedelta(hours=20)
     ids = list(
         StoredBlob.objects.filter(Q(last_fixity_at__isnull=True) | Q(last_fixity_at__lt=since))
         .order_by(F("last_fixity_at").asc(nulls_first=True))

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -37,7 +38,6 @@ from evidence.forms import (
     TransferForm,
 )
 from evidence.models import EvidenceItem
-from evidence.storage import stream
 from evidence.tasks import verify_item_fixity
 from evidence.uploads import HashingUploadHandler
 
@@ -337,13 +337,14 @@ def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpRespon
             target=file,
             details={"sha256": blob.sha256},
         )
+    # A file object, not a generator: FileResponse then streams it in blocks *and* sets
+    # Content-Length and the Content-Disposition with the (already safe) file name.
     response = FileResponse(
-        stream(blob),
+        default_storage.open(blob.storage_name, "rb"),
         as_attachment=not inline,
         filename=file.filename,
         content_type=blob.mime_type if inline else "application/octet-stream",
     )
-    response["Content-Length"] = str(blob.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; media-src 'self'; img-src 'self'"

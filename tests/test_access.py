@@ -93,6 +93,26 @@ MATRIX: dict[str, Rule] = {
             "cases:break_glass",
         )
     },
+    "evidence:integrity_admin": Rule(allowed=("unit_admin",)),
+    # Evidence views belong to one case: their matrix is tests/evidence/test_evidence_access.py.
+    **{
+        f"evidence:{name}": Rule(per_case=True)
+        for name in (
+            "register",
+            "create",
+            "integrity",
+            "detail",
+            "edit",
+            "file_add",
+            "transfer",
+            "custody_event",
+            "transfer_accept",
+            "download",
+            "preview",
+        )
+    },
+    "evidence:verify": Rule(per_case=True, method="post"),
+    "evidence:transfer_cancel": Rule(per_case=True, method="post"),
     "cases:person_grant_revoke": Rule(per_case=True, method="post"),
     "cases:team_remove": Rule(per_case=True, method="post"),
 }

@@ -32,11 +32,12 @@ def test_report_rendering_goes_to_the_reports_queue_and_the_rest_to_default() ->
     assert {q.name for q in app.conf.task_queues} == {"default", "reports"}
 
 
-def test_beat_schedule_seals_the_audit_chain_and_requeues_stuck_emails() -> None:
+def test_beat_schedule_seals_audit_requeues_emails_and_checks_fixity() -> None:
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert tasks == {
         "audit.tasks.seal_audit_chain",
         "accounts.tasks.requeue_stuck_notification_emails",
+        "evidence.tasks.fixity_sweep",
     }
     app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     for name in tasks:
