@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+
 from django.core.files.storage import default_storage
 
 from evidence.models import StoredBlob
