@@ -1,0 +1,230 @@
+"""The access matrix of every evidence URL: who gets a page, a 403 or a 404.
+
+Anyone who may not see the case of an item, file or hand-over gets a 404 for it (its
+existence is not confirmed), whatever their role in the unit; a read-only member (analyst,
+break-glass) gets a 403 on pages that change evidence; the unit-wide integrity page is for
+unit admins only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from evidence import services
+from evidence.models import CustodyTransfer
+from tests.evidence.conftest import PDF, Evidence
+from tests.factories import UserFactory
+from tests.urlwalk import all_routes
+
+ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
+NOT_ALLOWED = "You are not allowed to do this"
+NOT_FOUND = "Page not found"
+
+
+@dataclass(frozen=True)
+class Expect:
+    method: str
+    kwargs: Callable[[Evidence], dict[str, int]]
+    codes: dict[str, int]
+    # What a reader sees on a 200 page (the stored bytes, for files).
+    shows: Callable[[Evidence], list[str]] = field(default=lambda e: [e.item.exhibit])
+
+
+def case(e: Evidence) -> dict[str, int]:
+    return {"case_pk": e.world.case.pk}
+
+
+def item(e: Evidence) -> dict[str, int]:
+    return {"pk": e.item.pk}
+
+
+def original(e: Evidence) -> dict[str, int]:
+    return {"pk": e.original.pk}
+
+
+def pending_transfer(e: Evidence) -> dict[str, int]:
+    """The custodian (the investigator) has started handing the item over to the lead."""
+    transfer = services.transfer_initiate(
+        item=e.item, actor=e.world.investigator, to_user=e.world.lead, purpose="Examination"
+    )
+    return {"pk": transfer.pk}
+
+
+def no_ids(e: Evidence) -> dict[str, int]:
+    return {}
+
+
+def codes(ok: int = 200, **special: int) -> dict[str, int]:
+    """Readers of the case get ``ok``; everyone who may not see it a 404."""
+    result = {
+        "lead": ok,
+        "investigator": ok,
+        "analyst": ok,
+        "break_glass": ok,
+        "colleague": 404,
+        "unit_admin": 404,
+        "outsider": 404,
+    }
+    result.update(special)
+    return result
+
+
+def contribute(ok: int = 200) -> dict[str, int]:
+    return codes(ok, analyst=403, break_glass=403)
+
+
+def case_header(e: Evidence) -> list[str]:
+    return [e.world.case.reference, e.world.case.title]
+
+
+def stored_bytes(e: Evidence) -> list[str]:
+    return []  # checked against PDF below
+
+
+EVIDENCE_ROUTES: dict[str, Expect] = {
+    "evidence:register": Expect("get", case, codes()),
+    "evidence:create": Expect("get", case, contribute(), case_header),
+    "evidence:integrity": Expect("get", case, codes(), lambda e: [e.original.blob.sha256]),
+    "evidence:detail": Expect("get", item, codes(), lambda e: [e.item.description]),
+    "evidence:edit": Expect("get", item, contribute(), lambda e: [e.item.description]),
+    "evidence:file_add": Expect("get", item, contribute()),
+    # The pages of custody actions are for contributors; only the custodian can then
+    # complete them (checked by the service on POST).
+    "evidence:transfer": Expect("get", item, contribute()),
+    "evidence:custody_event": Expect("get", item, contribute()),
+    "evidence:verify": Expect("post", item, codes(302)),
+    # Any reader of the case may see a waiting hand-over; only the recipient gets the form.
+    "evidence:transfer_accept": Expect("get", pending_transfer, codes(), lambda e: ["Examination"]),
+    # Only whoever started a hand-over may cancel it.
+    "evidence:transfer_cancel": Expect("post", pending_transfer, codes(403, investigator=302)),
+    "evidence:download": Expect("get", original, codes(), stored_bytes),
+    "evidence:preview": Expect("get", original, codes(), stored_bytes),
+    # Unit admins only, with no case content: everyone else is refused before any lookup.
+    "evidence:integrity_admin": Expect(
+        "get",
+        no_ids,
+        {a: 403 for a in ACTORS} | {"unit_admin": 200, "break_glass": 200},
+        lambda e: ["Evidence integrity"],
+    ),
+}
+CASE_BOUND = sorted(name for name in EVIDENCE_ROUTES if name != "evidence:integrity_admin")
+
+
+def test_every_evidence_url_is_in_the_matrix() -> None:
+    routes = {r.name for r in all_routes() if r.name.startswith("evidence:")}
+    assert routes == set(EVIDENCE_ROUTES)
+
+
+def _actor(ev: Evidence, name: str, request: pytest.FixtureRequest) -> User:
+    if name == "break_glass":
+        return request.getfixturevalue("break_glass")
+    if name == "outsider":
+        return UserFactory(username="w_outsider")
+    return getattr(ev.world, name)
+
+
+def _body(response: HttpResponse) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", sorted(EVIDENCE_ROUTES))
+def test_evidence_url_access(
+    client: Client, ev: Evidence, request: pytest.FixtureRequest, name: str, actor: str
+) -> None:
+    expect = EVIDENCE_ROUTES[name]
+    url = reverse(name, kwargs=expect.kwargs(ev))
+    client.force_login(_actor(ev, actor, request))
+    response = getattr(client, expect.method)(url)
+    body = _body(response)
+    assert response.status_code == expect.codes[actor], f"{actor} on {url}"
+    text = body.decode(errors="replace")
+    if response.status_code == 200:
+        if expect.shows is stored_bytes:
+            assert body == PDF
+        for shown in expect.shows(ev):
+            assert shown in text, f"{actor} on {url} does not see {shown!r}"
+    elif response.status_code == 302:
+        assert response["Location"] == reverse("evidence:detail", args=[ev.item.pk])
+    elif response.status_code == 403:
+        assert NOT_ALLOWED in text
+    else:
+        assert NOT_FOUND in text
+        for secret in (ev.world.case.title, ev.world.case.reference, ev.item.description):
+            assert secret not in text, f"{actor} on {url} learns {secret!r}"
+
+
+@pytest.mark.parametrize("name", sorted(EVIDENCE_ROUTES))
+def test_anonymous_users_are_sent_to_login(client: Client, ev: Evidence, name: str) -> None:
+    expect = EVIDENCE_ROUTES[name]
+    url = reverse(name, kwargs=expect.kwargs(ev))
+    response = getattr(client, expect.method)(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert PDF not in _body(response)
+
+
+@pytest.mark.parametrize("name", CASE_BOUND)
+def test_an_id_that_does_not_exist_is_a_404_like_a_hidden_one(
+    client: Client, ev: Evidence, name: str
+) -> None:
+    route = next(r for r in all_routes() if r.name == name)
+    client.force_login(ev.world.lead)
+    response = getattr(client, EVIDENCE_ROUTES[name].method)(route.url())
+    assert response.status_code == 404
+    assert NOT_FOUND in response.content.decode()
+
+
+def test_the_initiator_cancelling_a_hand_over_puts_the_item_back_in_custody(
+    client: Client, ev: Evidence
+) -> None:
+    pk = pending_transfer(ev)["pk"]
+    client.force_login(ev.world.investigator)
+    response = client.post(reverse("evidence:transfer_cancel", args=[pk]), follow=True)
+    assert "Hand-over cancelled." in response.content.decode()
+    assert CustodyTransfer.objects.get(pk=pk).status == CustodyTransfer.Status.CANCELLED
+    ev.item.refresh_from_db()
+    assert ev.item.status == ev.item.Status.IN_CUSTODY
+
+
+@pytest.mark.parametrize("actor", ["lead", "analyst", "break_glass"])
+def test_someone_else_cannot_cancel_a_hand_over(
+    client: Client, ev: Evidence, request: pytest.FixtureRequest, actor: str
+) -> None:
+    pk = pending_transfer(ev)["pk"]
+    client.force_login(_actor(ev, actor, request))
+    assert client.post(reverse("evidence:transfer_cancel", args=[pk])).status_code == 403
+    assert CustodyTransfer.objects.get(pk=pk).status == CustodyTransfer.Status.PENDING
+    ev.item.refresh_from_db()
+    assert ev.item.status == ev.item.Status.IN_TRANSIT
+
+
+def test_only_the_recipient_of_a_hand_over_gets_the_form_to_accept_it(
+    client: Client, ev: Evidence
+) -> None:
+    url = reverse("evidence:transfer_accept", kwargs=pending_transfer(ev))
+    client.force_login(ev.world.lead)
+    assert "I have received it: take custody" in client.get(url).content.decode()
+    client.force_login(ev.world.analyst)
+    page = client.get(url).content.decode()
+    assert "I have received it: take custody" not in page
+    assert "This hand-over is meant for someone else." in page
+
+
+def test_a_read_only_member_sees_no_buttons_that_change_evidence(
+    client: Client, ev: Evidence
+) -> None:
+    client.force_login(ev.world.analyst)
+    page = client.get(reverse("evidence:detail", args=[ev.item.pk])).content.decode()
+    assert reverse("evidence:download", args=[ev.original.pk]) in page
+    for name in ("edit", "file_add", "transfer", "custody_event"):
+        assert reverse(f"evidence:{name}", args=[ev.item.pk]) not in page
