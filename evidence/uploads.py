@@ -80,3 +80,12 @@ def safe_filename(name: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = _UNSAFE.sub("_", name).strip(" .")
     return name[:200] or "file"
+
+
+def hashed_upload_from_bytes(data: bytes, name: str) -> HashedUpload:
+    """The upload a request with ``data`` would produce (demo data, imports, tests)."""
+    handler = HashingUploadHandler()
+    handler.new_file("upload", name, "application/octet-stream", len(data))
+    for start in range(0, len(data), handler.chunk_size):
+        handler.receive_data_chunk(data[start : start + handler.chunk_size], start)
+    return handler.file_complete(len(data))

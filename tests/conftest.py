@@ -28,6 +28,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _files_in_a_temporary_folder(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test writes stored files or upload temporaries into the developer's var/."""
+    root = tmp_path_factory.mktemp("custos-files")
+    settings.MEDIA_ROOT = str(root / "files")
+    settings.FILE_UPLOAD_TEMP_DIR = str(root)
+
+
 def _user(username: str, *roles: Role) -> User:
     return UserFactory(username=username, roles=list(roles))
 

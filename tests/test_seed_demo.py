@@ -81,3 +81,20 @@ def test_seed_demo_is_refused_in_production(settings) -> None:
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
     assert not User.objects.filter(username="admin").exists()
+
+
+@pytest.mark.django_db
+def test_demo_evidence_has_files_and_valid_custody_histories(settings, tmp_path) -> None:
+    from evidence.custody import verify_item
+    from evidence.models import CustodyTransfer, EvidenceItem
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    call_command("seed_demo")
+    items = EvidenceItem.objects.all()
+    assert items.count() == 4
+    assert all(verify_item(item) is None for item in items)
+    casing = items.get(kind="physical")
+    assert casing.custody_events.count() == 6
+    assert casing.seal_numbers == "SEAL-2024-0142"
+    assert CustodyTransfer.objects.filter(status="pending").count() == 1  # one still in transit
+    assert items.get(kind="photograph").graphic

@@ -10,7 +10,7 @@ import pytest
 
 from evidence import services
 from evidence.models import EvidenceFile, EvidenceItem
-from evidence.uploads import HashedUpload, HashingUploadHandler
+from evidence.uploads import HashedUpload, hashed_upload_from_bytes
 from tests.cases.conftest import World, break_glass, world  # noqa: F401 - shared fixtures
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"x" * 5000
@@ -40,11 +40,7 @@ def temp_files(root: Path) -> list[Path]:
 
 def hashed_upload(data: bytes, name: str = "statement.pdf") -> HashedUpload:
     """What the upload handler hands to the view, built without an HTTP request."""
-    handler = HashingUploadHandler()
-    handler.new_file("upload", name, "application/octet-stream", len(data))
-    for start in range(0, len(data), handler.chunk_size):
-        handler.receive_data_chunk(data[start : start + handler.chunk_size], start)
-    return handler.file_complete(len(data))
+    return hashed_upload_from_bytes(data, name)
 
 
 @dataclass

@@ -15,12 +15,15 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("seed_demo is refused when DJANGO_ENV=production.")
         from cases.demo import demo_cases_seed
+        from evidence.demo import demo_evidence_seed
 
         users = demo_users_seed()
         created = sum(1 for _, was_created in users if was_created)
         cases = demo_cases_seed()
+        items = demo_evidence_seed()
         self.stdout.write(
-            f"Demo data ready ({created} users and {cases} fictional cases created now)."
+            f"Demo data ready ({created} users, {cases} fictional cases and {items} evidence "
+            "items created now)."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for demo, _ in users:
