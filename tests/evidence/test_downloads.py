@@ -20,11 +20,6 @@ from tests.evidence.conftest import PDF, PNG, Evidence, hashed_upload, stored_fi
 
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
-NO_DISPOSITION = (
-    "evidence/views.py _file_response passes the generator stream(blob) to FileResponse; "
-    "FileResponse only sets Content-Disposition (as_attachment, filename) for file-like "
-    "objects, so no Content-Disposition header is sent at all"
-)
 
 
 def _get(client: Client, user: User, name: str, file: EvidenceFile) -> HttpResponse:
@@ -60,21 +55,14 @@ def _audit(action: str, file: EvidenceFile) -> list[AuditEvent]:
 # --- Downloads ------------------------------------------------------------------------------
 
 
-def test_a_download_is_the_stored_bytes_as_an_opaque_stream(client: Client, ev: Evidence) -> None:
+def test_a_download_is_an_attachment_of_the_stored_bytes(client: Client, ev: Evidence) -> None:
     response = _get(client, ev.world.investigator, "evidence:download", ev.original)
     assert response.status_code == 200
-    assert _body(response) == PDF
+    assert response["Content-Disposition"] == 'attachment; filename="statement.pdf"'
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Length"] == str(len(PDF))
-
-
-@pytest.mark.xfail(strict=True, reason=NO_DISPOSITION)
-def test_a_download_is_saved_as_an_attachment_under_its_file_name(
-    client: Client, ev: Evidence
-) -> None:
-    response = _get(client, ev.world.investigator, "evidence:download", ev.original)
-    assert response.get("Content-Disposition") == 'attachment; filename="statement.pdf"'
+    assert _body(response) == PDF
 
 
 def test_a_download_is_audited_once_with_the_hash_of_the_file(client: Client, ev: Evidence) -> None:
@@ -135,13 +123,13 @@ def test_a_malicious_file_name_is_stored_as_a_plain_name(
     }
 
 
-@pytest.mark.xfail(strict=True, reason=NO_DISPOSITION)
 def test_a_malicious_file_name_is_downloaded_under_its_safe_name(
     client: Client, ev: Evidence
 ) -> None:
     file = _derived(ev, PDF + b"copy", "../../etc/passwd\x07.pdf")
     response = _get(client, ev.world.investigator, "evidence:download", file)
-    assert response.get("Content-Disposition") == 'attachment; filename="passwd.pdf"'
+    assert response["Content-Disposition"] == 'attachment; filename="passwd.pdf"'
+    assert _body(response) == PDF + b"copy"
 
 
 # --- Previews -------------------------------------------------------------------------------
@@ -161,21 +149,14 @@ def test_html_and_svg_are_never_previewed_as_themselves(
     assert file.blob.preview_kind is None
     response = _get(client, ev.world.investigator, "evidence:preview", file)
     assert response.status_code == 200
-    assert _body(response) == ACTIVE_CONTENT[name]
+    assert response["Content-Disposition"].startswith("attachment;")
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
+    assert _body(response) == ACTIVE_CONTENT[name]
     # It was handed over as a download, and is audited as one.
     assert len(_audit("evidence.downloaded", file)) == 1
     assert not _audit("evidence.previewed", file)
-
-
-@pytest.mark.xfail(strict=True, reason=NO_DISPOSITION)
-@pytest.mark.parametrize("name", ACTIVE_CONTENT)
-def test_html_and_svg_previews_are_attachments(client: Client, ev: Evidence, name: str) -> None:
-    file = _derived(ev, ACTIVE_CONTENT[name], name)
-    response = _get(client, ev.world.investigator, "evidence:preview", file)
-    assert response.get("Content-Disposition", "").startswith("attachment")
 
 
 def test_a_detail_page_offers_no_preview_of_html(client: Client, ev: Evidence) -> None:
@@ -194,7 +175,7 @@ def test_a_png_previews_inline_in_a_sandbox_and_is_audited(client: Client, ev: E
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"].split("; ")
-    assert not response.get("Content-Disposition", "").startswith("attachment")
+    assert response["Content-Disposition"] == 'inline; filename="photo.png"'
     [row] = _audit("evidence.previewed", file)
     assert row.actor == ev.world.analyst
     assert row.details["sha256"] == file.blob.sha256
