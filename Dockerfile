@@ -55,6 +55,8 @@ RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(
     DJANGO_ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgres://build@build.invalid:5432/build \
     CELERY_BROKER_URL=redis://build.invalid:6379/0 \
+    EMAIL_URL=consolemail:// \
+    CUSTOS_BASE_URL=https://build.invalid \
     python manage.py collectstatic --noinput \
     && mkdir -p /var/lib/custos/files /var/lib/custos/beat \
     && chown -R custos:custos /var/lib/custos
@@ -69,9 +71,12 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; h = os.environ.get('DJANGO_ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': h}), timeout=8)"]
 
 # Worker processes come from WEB_CONCURRENCY. The heartbeat files go to /dev/shm, not to the
-# container's overlay file system.
+# container's overlay file system. Threaded workers keep their heartbeat while a thread
+# receives a multi-gigabyte evidence upload (a sync worker would be killed at --timeout).
 CMD ["gunicorn", "custos.wsgi", \
      "--bind", "0.0.0.0:8000", \
+     "--worker-class", "gthread", \
+     "--threads", "4", \
      "--timeout", "60", \
      "--graceful-timeout", "30", \
      "--max-requests", "1000", \

@@ -260,6 +260,24 @@ STORAGES = {
         )
     },
 }
+# Evidence on S3-compatible object storage (install the "s3" extra): files keep their
+# content-addressed names and are never overwritten. Object lock / versioning, which make the
+# bucket itself write-once, are configured on the bucket.
+CUSTOS_S3_BUCKET = env.str("CUSTOS_S3_BUCKET", default="")
+if CUSTOS_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CUSTOS_S3_BUCKET,
+            "endpoint_url": env.str("CUSTOS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("CUSTOS_S3_REGION", default="") or None,
+            "access_key": env.str("CUSTOS_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("CUSTOS_S3_SECRET_KEY", default="") or None,
+            "file_overwrite": False,
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    }
 # Outside production whitenoise serves straight from the source folders: no collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
