@@ -3,6 +3,7 @@ the user may not see, 403 for an action their role on it does not allow."""
 
 from __future__ import annotations
 
+import copy
 import csv
 
 from django.contrib import messages
@@ -154,7 +155,7 @@ def case_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.CHANGE)
     # A copy: a ModelForm writes into its instance while validating.
     form = CaseForm(
-        request.POST or None, instance=Case.objects.get(pk=access.case.pk), user=request.user
+        request.POST or None, instance=copy.copy(access.case), user=request.user
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
@@ -236,7 +237,7 @@ def incident_detail_view(request: HttpRequest, pk: int, incident_pk: int) -> Htt
 def incident_edit_view(request: HttpRequest, pk: int, incident_pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
     incident = selectors.incident_get(access.case, incident_pk)
-    form = IncidentForm(request.POST or None, instance=type(incident).objects.get(pk=incident.pk))
+    form = IncidentForm(request.POST or None, instance=copy.copy(incident))
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
         try:
@@ -385,7 +386,7 @@ def person_edit_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRespo
         # Editing a person shows who they are: only for those granted the identity.
         raise PermissionDenied
     case_person = row.case_person
-    person = type(row.person).objects.get(pk=row.person.pk)
+    person = copy.copy(row.person)
     initial = {
         "role": case_person.role,
         "notes": case_person.notes,

@@ -437,6 +437,7 @@ def transfer_cancel(*, transfer: CustodyTransfer, actor: User) -> None:
     transfer = CustodyTransfer.objects.select_for_update().get(pk=transfer.pk)
     if transfer.from_user_id != actor.pk:
         raise PermissionDenied
+    _require(actor, item.case, P.CONTRIBUTE)
     if transfer.status != CustodyTransfer.Status.PENDING:
         raise ValidationError(_("This hand-over is no longer waiting."))
     transfer.status = CustodyTransfer.Status.CANCELLED

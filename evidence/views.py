@@ -3,6 +3,7 @@ anything of a case the user may not see); custody changes go through ``evidence.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from django.conf import settings
@@ -37,7 +38,6 @@ from evidence.forms import (
     RegisterFilterForm,
     TransferForm,
 )
-from evidence.models import EvidenceItem
 from evidence.tasks import verify_item_fixity
 from evidence.uploads import HashingUploadHandler
 
@@ -171,7 +171,7 @@ def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     persons = person_rows(request.user, item.case)
     form = ItemForm(
-        request.POST or None, instance=EvidenceItem.objects.get(pk=item.pk), persons=persons
+        request.POST or None, instance=copy.copy(item), persons=persons
     )
     form.fields.pop("storage_location")
     form.fields.pop("seal_numbers")
