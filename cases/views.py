@@ -154,9 +154,7 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def case_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.CHANGE)
     # A copy: a ModelForm writes into its instance while validating.
-    form = CaseForm(
-        request.POST or None, instance=copy.copy(access.case), user=request.user
-    )
+    form = CaseForm(request.POST or None, instance=copy.copy(access.case), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
         try:

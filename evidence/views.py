@@ -170,9 +170,7 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     persons = person_rows(request.user, item.case)
-    form = ItemForm(
-        request.POST or None, instance=copy.copy(item), persons=persons
-    )
+    form = ItemForm(request.POST or None, instance=copy.copy(item), persons=persons)
     form.fields.pop("storage_location")
     form.fields.pop("seal_numbers")
     if request.method == "POST" and form.is_valid():
