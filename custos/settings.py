@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "audit",
     "cases",
     "evidence",
+    "partners",
 ]
 
 MIDDLEWARE = [

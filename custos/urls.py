@@ -12,4 +12,5 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("crimes/", include("cases.crime_urls")),
     path("evidence/", include("evidence.urls")),
+    path("partners/", include("partners.urls")),
 ]
