@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format ci vendor
+.PHONY: install run test lint format ci vendor bench-upload
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ ci:
 ## vendor: re-vendor the front-end assets from the npm registry (only to upgrade them)
 vendor:
 	bash scripts/vendor_static.sh
+
+## bench-upload: 1 GiB evidence upload through gunicorn vs hashlib.sha256 (see bench/README.md)
+bench-upload: install
+	$(PY) bench/upload.py $(BENCH_ARGS)

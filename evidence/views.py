@@ -70,8 +70,7 @@ def _streamed_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             try:
                 request.POST  # noqa: B018 - parse now, so that a broken upload is caught here
             except (OSError, MultiPartParserError):
-                if hasattr(handler, "file"):
-                    handler.file.close()
+                handler.upload_interrupted()
                 return render(request, "evidence/upload_failed.html", status=400)
         request.upload_too_large = handler.too_large
         return inner(request, *args, **kwargs)
