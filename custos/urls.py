@@ -13,4 +13,5 @@ urlpatterns = [
     path("crimes/", include("cases.crime_urls")),
     path("evidence/", include("evidence.urls")),
     path("partners/", include("partners.urls")),
+    path("meetings/", include("partners.meeting_urls")),
 ]

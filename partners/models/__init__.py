@@ -1,3 +1,4 @@
+from partners.models.meeting import FollowUpAction, Meeting
 from partners.models.organisation import (
     Agreement,
     Contact,
@@ -12,7 +13,9 @@ __all__ = [
     "Agreement",
     "CaseShare",
     "Contact",
+    "FollowUpAction",
     "Invitation",
+    "Meeting",
     "Network",
     "PartnerMembership",
     "PartnerOrganisation",

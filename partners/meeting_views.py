@@ -1,0 +1,187 @@
+"""Meeting pages. Every view of one meeting loads it through ``meetings.meeting_get``: 404 for
+a meeting the user may not see, 403 for an action their role does not allow."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import role_required
+from audit.services import audit_record
+from custos.forms import add_service_errors
+from partners import meetings as M
+from partners.meeting_forms import ActionForm, MeetingFilterForm, MeetingForm
+from partners.models import Meeting
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _form_data(form: MeetingForm) -> dict[str, object]:
+    data = dict(form.cleaned_data)
+    data.pop("minutes", None)
+    return data
+
+
+@role_required(*M.LIST_ROLES)
+@require_GET
+def meeting_list_view(request: HttpRequest) -> HttpResponse:
+    form = MeetingFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    meetings = M.meeting_list(
+        request.user, kind=filters.get("kind") or "", when=filters.get("when") or ""
+    )
+    page = Paginator(meetings, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "partners/meeting_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "overdue": M.overdue_actions(request.user)[:50],
+            "can_manage": M.may_manage(request.user),
+        },
+    )
+
+
+@role_required(*M.MANAGERS)
+@GET_POST
+def meeting_create_view(request: HttpRequest) -> HttpResponse:
+    form = MeetingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = M.meeting_create(
+                actor=request.user, minutes=form.cleaned_data.get("minutes"), **_form_data(form)
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The meeting has been recorded."))
+            return redirect("meetings:detail", pk=meeting.pk)
+    return render(request, "partners/meeting_form.html", {"form": form})
+
+
+def _detail_page(
+    request: HttpRequest, meeting: Meeting, action_form: ActionForm | None = None
+) -> HttpResponse:
+    can_manage = M.may_manage(request.user)
+    actions = list(meeting.actions.select_related("owner", "done_by"))
+    for action in actions:
+        action.can_complete = not action.done and M.may_complete(request.user, action)
+    if can_manage and action_form is None:
+        action_form = ActionForm(meeting=meeting, prefix="action")
+    return render(
+        request,
+        "partners/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "contacts": meeting.participant_contacts.select_related("organisation").order_by(
+                "organisation__name", "name"
+            ),
+            "users": meeting.participant_users.order_by("full_name", "username"),
+            "actions": actions,
+            "overdue_count": sum(1 for action in actions if action.is_overdue),
+            "today": timezone.localdate(),
+            "can_manage": can_manage,
+            "action_form": action_form if can_manage else None,
+        },
+    )
+
+
+@require_GET
+def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = M.meeting_get(request.user, pk)
+    with transaction.atomic():
+        audit_record(actor=request.user, action="meeting.viewed", target=meeting)
+    return _detail_page(request, meeting)
+
+
+@GET_POST
+def meeting_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = M.meeting_get(request.user, pk)
+    if not M.may_manage(request.user):
+        raise PermissionDenied
+    # A copy: a ModelForm writes into its instance while validating.
+    form = MeetingForm(request.POST or None, request.FILES or None, instance=copy.copy(meeting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            M.meeting_update(
+                meeting=meeting,
+                actor=request.user,
+                minutes=form.cleaned_data.get("minutes"),
+                **_form_data(form),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The meeting has been saved."))
+            return redirect("meetings:detail", pk=pk)
+    return render(request, "partners/meeting_form.html", {"form": form, "meeting": meeting})
+
+
+@require_POST
+def action_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = M.meeting_get(request.user, pk)
+    if not M.may_manage(request.user):
+        raise PermissionDenied
+    form = ActionForm(request.POST, meeting=meeting, prefix="action")
+    if form.is_valid():
+        try:
+            M.action_add(meeting=meeting, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The follow-up action has been added."))
+            return redirect("meetings:detail", pk=pk)
+    return _detail_page(request, meeting, form)
+
+
+@require_POST
+def action_complete_view(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    meeting = M.meeting_get(request.user, pk)
+    action = M.action_get(meeting, action_pk)
+    if not M.may_complete(request.user, action):
+        raise PermissionDenied
+    was_done = action.done
+    M.action_complete(action=action, actor=request.user)
+    if was_done:
+        messages.info(request, _("This action was already done."))
+    else:
+        messages.success(request, _("The follow-up action is marked as done."))
+    return redirect("meetings:detail", pk=pk)
+
+
+@require_GET
+def minutes_download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = M.meeting_get(request.user, pk)
+    if not meeting.minutes:
+        raise Http404
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action="meeting.minutes_downloaded",
+            target=meeting,
+            details={"file": meeting.minutes.name},
+        )
+    # A file object: FileResponse streams it in blocks and sets Content-Length and the
+    # Content-Disposition. Never shown inline: minutes may be HTML-like documents.
+    response = FileResponse(
+        meeting.minutes.open("rb"),
+        as_attachment=True,
+        filename=meeting.minutes_filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
