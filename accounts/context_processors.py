@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "sees_cases": user.has_role(
                 Role.UNIT_ADMIN, Role.CASE_LEAD, Role.INVESTIGATOR, Role.ANALYST
             ),
+            "is_liaison": user.has_role(Role.TRIBUNAL_LIAISON),
             "unread_notifications": unread_notification_count(user),
         }
     }

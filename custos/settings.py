@@ -221,6 +221,9 @@ COUNTRIES_OVERRIDE = (
     {} if PRODUCTION else {"XN": _("Northmarch (fictional)"), "XS": _("Southvale (fictional)")}
 )
 
+# Liaison invitations are single-use and expire after this many days.
+CUSTOS_INVITATION_DAYS = env.int("CUSTOS_INVITATION_DAYS", default=7)
+
 # Case references: WCU-2026-0007.
 CUSTOS_CASE_PREFIX = env.str("CUSTOS_CASE_PREFIX", default="WCU")
 

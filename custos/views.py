@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.roles import Role
 from accounts.selectors import has_second_factor, notifications_for
 from audit.selectors import recent_activity_of
 
@@ -21,11 +22,21 @@ logger = logging.getLogger(__name__)
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
+    from partners.meetings import overdue_actions
+    from partners.selectors import agreements_expiring_soon, shares_for_liaison
+
     user = request.user
     context = {
         "unread": notifications_for(user).filter(read_at__isnull=True)[:5],
         "activity": recent_activity_of(user, limit=10),
         "has_second_factor": has_second_factor(user),
+        "expiring_agreements": (
+            agreements_expiring_soon() if user.has_role(Role.UNIT_ADMIN) else []
+        ),
+        "shared_cases": (
+            shares_for_liaison(user)[:10] if user.has_role(Role.TRIBUNAL_LIAISON) else []
+        ),
+        "overdue_actions": overdue_actions(user)[:10],
     }
     return render(request, "dashboard.html", context)
 

@@ -94,6 +94,31 @@ MATRIX: dict[str, Rule] = {
         )
     },
     "evidence:integrity_admin": Rule(allowed=("unit_admin",)),
+    "partners:directory": Rule(allowed=("unit_admin", "lead", "investigator", "analyst")),
+    "partners:create": Rule(allowed=("unit_admin",)),
+    "partners:shared_list": Rule(allowed=("liaison",)),
+    "partners:invitation_accept": Rule(public=True, ok_status=(410,), kwargs={"token": "x"}),
+    # Views of one partner, agreement or share: tests/partners/test_partner_access.py.
+    **{
+        f"partners:{name}": Rule(per_case=True)
+        for name in (
+            "shared_detail",
+            "agreement_document",
+            "case_shares",
+            "detail",
+            "edit",
+            "contact_add",
+            "agreement_add",
+            "invite",
+        )
+    },
+    "partners:share_revoke": Rule(per_case=True, method="post"),
+    "meetings:list": Rule(allowed=("unit_admin", "lead", "investigator", "analyst", "liaison")),
+    "meetings:create": Rule(allowed=("unit_admin", "lead")),
+    # Views of one meeting: their matrix is tests/partners/test_meetings.py.
+    **{f"meetings:{n}": Rule(per_case=True) for n in ("detail", "edit", "minutes")},
+    "meetings:action_add": Rule(per_case=True, method="post"),
+    "meetings:action_complete": Rule(per_case=True, method="post"),
     # Evidence views belong to one case: their matrix is tests/evidence/test_evidence_access.py.
     **{
         f"evidence:{name}": Rule(per_case=True)
@@ -148,13 +173,14 @@ def test_anonymous_users_are_sent_to_the_login_page(client: Client, db: None, na
         ("accounts:login", 200),
         ("accounts:login_verify", 302),
         ("set_language", 302),
+        ("partners:invitation_accept", 410),
     ],
 )
 def test_public_views_answer_anonymous_users(
     client: Client, db: None, name: str, status: int
 ) -> None:
     rule = MATRIX[name]
-    response = getattr(client, rule.method)(ROUTES[name].url(), rule.data)
+    response = getattr(client, rule.method)(ROUTES[name].url(**rule.kwargs), rule.data)
     assert response.status_code == status
 
 

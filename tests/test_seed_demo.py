@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
@@ -98,3 +101,21 @@ def test_demo_evidence_has_files_and_valid_custody_histories(settings, tmp_path)
     assert casing.seal_numbers == "SEAL-2024-0142"
     assert CustodyTransfer.objects.filter(status="pending").count() == 1  # one still in transit
     assert items.get(kind="photograph").graphic
+
+
+@pytest.mark.django_db
+def test_demo_partners_share_the_market_case_with_the_demo_liaison(client: Client) -> None:
+    from partners.models import Agreement, PartnerOrganisation
+
+    call_command("seed_demo")
+    assert PartnerOrganisation.objects.values("kind").distinct().count() == 7
+    assert Agreement.objects.filter(
+        valid_until__lte=timezone.localdate() + timedelta(days=60)
+    ).exists()
+    client.post("/accounts/login/", {"username": "liaison", "password": DEMO_PASSWORD})
+    html = client.get("/partners/shared/").content.decode()
+    assert "[DEMO] Shelling of Eastbrook market" in html
+    assert "Greyfort" not in html  # not shared
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "admin", "password": DEMO_PASSWORD})
+    assert "Agreements about to expire" in client.get("/").content.decode()

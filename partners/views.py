@@ -1,0 +1,296 @@
+"""Partner pages: the staff directory, agreements and invitations (unit admins), case sharing
+(case leads), and what a liaison sees of the cases shared with their organisation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from audit.services import audit_record
+from cases import permissions as P
+from cases.selectors import case_access
+from custos.forms import add_service_errors
+from partners import selectors, services
+from partners.forms import (
+    AcceptInvitationForm,
+    AgreementForm,
+    ContactForm,
+    DirectoryFilterForm,
+    InvitationForm,
+    OrganisationForm,
+    ShareForm,
+)
+from partners.models import Agreement, CaseShare
+
+GET_POST = require_http_methods(["GET", "POST"])
+STAFF = role_required(*selectors.STAFF_ROLES)
+UNIT_ADMIN = role_required(Role.UNIT_ADMIN)
+
+
+# --- Directory (staff) ----------------------------------------------------------------------
+
+
+@STAFF
+@require_GET
+def directory_view(request: HttpRequest) -> HttpResponse:
+    form = DirectoryFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    organisations = selectors.organisations_for_directory(
+        query=(data.get("q") or "").strip(),
+        kind=data.get("kind") or "",
+        country=data.get("country") or "",
+        status=data.get("status") or "",
+        network=data["network"].pk if data.get("network") else None,
+    )
+    page = Paginator(organisations, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "partners/partner_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_manage": request.user.has_role(Role.UNIT_ADMIN),
+        },
+    )
+
+
+@require_GET
+def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organisation_get(request.user, pk)
+    from partners.meetings import meetings_visible_to
+
+    context = {
+        "org": org,
+        "contacts": org.contacts.all(),
+        "agreements": org.agreements.all(),
+        "shares": selectors.shares_of_organisation_visible_to(request.user, org),
+        "meetings": meetings_visible_to(request.user).filter(organiser=org)[:20],
+        "can_manage": request.user.has_role(Role.UNIT_ADMIN),
+    }
+    return render(request, "partners/partner_detail.html", context)
+
+
+@UNIT_ADMIN
+@GET_POST
+def organisation_form_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    org = selectors.organisation_get(request.user, pk) if pk else None
+    form = OrganisationForm(request.POST or None, instance=org)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "networks"}
+        try:
+            saved = services.organisation_save(
+                actor=request.user, organisation=org, networks=form.cleaned_data["networks"], **data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Partner saved."))
+            return redirect("partners:detail", pk=saved.pk)
+    return render(request, "partners/partner_form.html", {"form": form, "org": org})
+
+
+@UNIT_ADMIN
+@GET_POST
+def contact_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organisation_get(request.user, pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.contact_add(actor=request.user, organisation=org, **form.cleaned_data)
+        messages.success(request, _("Contact added."))
+        return redirect("partners:detail", pk=pk)
+    return render(
+        request,
+        "partners/simple_form.html",
+        {"form": form, "org": org, "title": _("Add a contact")},
+    )
+
+
+@UNIT_ADMIN
+@GET_POST
+def agreement_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organisation_get(request.user, pk)
+    form = AgreementForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "document"}
+        try:
+            services.agreement_add(
+                actor=request.user,
+                organisation=org,
+                document=form.cleaned_data.get("document"),
+                **data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Agreement recorded."))
+            return redirect("partners:detail", pk=pk)
+    return render(
+        request,
+        "partners/simple_form.html",
+        {"form": form, "org": org, "title": _("Record an agreement"), "multipart": True},
+    )
+
+
+@STAFF
+@require_GET
+def agreement_document_view(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_object_or_404(Agreement.objects.select_related("organisation"), pk=pk)
+    if not agreement.document:
+        raise Http404
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action="partner.agreement_downloaded",
+            target=agreement.organisation,
+            details={"agreement": agreement.pk},
+        )
+    response = FileResponse(
+        agreement.document.open("rb"),
+        as_attachment=True,
+        filename=agreement.document.name.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@UNIT_ADMIN
+@GET_POST
+def invite_view(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organisation_get(request.user, pk)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, token = services.invitation_create(
+                actor=request.user, organisation=org, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            link = request.build_absolute_uri(
+                redirect("partners:invitation_accept", token=token).url
+            )
+            return render(
+                request,
+                "partners/invitation_sent.html",
+                {"org": org, "invitation": invitation, "link": link},
+            )
+    return render(
+        request,
+        "partners/simple_form.html",
+        {"form": form, "org": org, "title": _("Invite a liaison")},
+    )
+
+
+@login_not_required
+@sensitive_post_parameters("password1", "password2")
+@never_cache
+@GET_POST
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A liaison sets up their account from the link in their invitation."""
+    invitation = services.invitation_for_token(token)
+    if invitation is None or not invitation.is_usable:
+        return render(request, "partners/invitation_invalid.html", status=410)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome. Now protect your account with a second factor."))
+            return redirect("accounts:2fa_setup")
+    return render(
+        request, "partners/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+# --- Sharing (case leads) -------------------------------------------------------------------
+
+
+@GET_POST
+def case_shares_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = case_access(request.user, case_pk)
+    form = ShareForm(request.POST or None)
+    if request.method == "POST":
+        access = case_access(request.user, case_pk, P.CHANGE)
+        if form.is_valid():
+            try:
+                services.share_create(case=access.case, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("The case is shared."))
+                return redirect("partners:case_shares", case_pk=case_pk)
+    shares = selectors.shares_of_case(access.case)
+    active = set(CaseShare.objects.active().filter(case=access.case).values_list("pk", flat=True))
+    return render(
+        request,
+        "partners/case_shares.html",
+        {
+            "case": access.case,
+            "access": access,
+            "tab": "sharing",
+            "P": P,
+            "form": form,
+            "shares": shares,
+            "active": active,
+        },
+    )
+
+
+@require_POST
+def share_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    share = get_object_or_404(CaseShare.objects.select_related("case"), pk=pk)
+    access = case_access(request.user, share.case_id, P.CHANGE)  # 404 / 403 as for the case
+    try:
+        services.share_revoke(share=share, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Sharing revoked: the partner no longer sees the case."))
+    return redirect("partners:case_shares", case_pk=access.case.pk)
+
+
+# --- What a liaison sees --------------------------------------------------------------------
+
+
+@role_required(Role.TRIBUNAL_LIAISON)
+@require_GET
+def shared_list_view(request: HttpRequest) -> HttpResponse:
+    org = selectors.liaison_organisation(request.user)
+    shares = selectors.shares_for_liaison(request.user)
+    return render(request, "partners/shared_list.html", {"org": org, "shares": shares})
+
+
+@require_GET
+def shared_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    share = selectors.shared_case_get(request.user, pk)
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action="case.viewed_as_partner",
+            target=share.case,
+            details={"share": share.pk},
+        )
+    return render(request, "partners/shared_detail.html", {"share": share, "case": share.case})
