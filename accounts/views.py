@@ -113,10 +113,14 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/login_verify.html", {"form": form})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """Logs out on POST; a GET (a typed or bookmarked address) asks for confirmation, so that
+    no link or image on another page can log a user out."""
     from django.contrib.auth import logout
 
+    if request.method == "GET":
+        return render(request, "accounts/logout_confirm.html")
     logout(request)
     messages.success(request, _("You have been logged out."))
     return redirect("accounts:login")

@@ -48,7 +48,7 @@ MATRIX: dict[str, Rule] = {
     "set_language": Rule(public=True, method="post", ok_status=(302,), data={"language": "fr"}),
     "accounts:login": Rule(public=True, ok_status=(302,)),  # already logged in: onwards
     "accounts:login_verify": Rule(public=True, ok_status=(302,)),  # no pending login: back
-    "accounts:logout": Rule(method="post", ok_status=(302,)),
+    "accounts:logout": Rule(),  # GET asks for confirmation; logging out is a POST
     "accounts:reauth": Rule(),
     "accounts:profile": Rule(),
     "accounts:password_change": Rule(),

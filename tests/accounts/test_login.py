@@ -121,7 +121,9 @@ def test_login_returns_to_the_page_asked_for(client: Client, user: User) -> None
 
 def test_logout_needs_post_and_is_audited(client: Client, user: User) -> None:
     client.force_login(user)
-    assert client.get("/accounts/logout/").status_code == 405
+    confirm = client.get("/accounts/logout/")
+    assert "Log out of Custos?" in confirm.content.decode()
+    assert "_auth_user_id" in client.session  # a GET never logs out
     response = client.post("/accounts/logout/")
     assert response["Location"] == reverse("accounts:login")
     assert "_auth_user_id" not in client.session
