@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("crimes/", include("cases.crime_urls")),
     path("evidence/", include("evidence.urls")),
+    path("proof/", include("evidence.proof_urls")),
     path("partners/", include("partners.urls")),
     path("meetings/", include("partners.meeting_urls")),
 ]

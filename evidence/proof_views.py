@@ -1,0 +1,329 @@
+"""Pages of the proof matrix. Allegations and links load through ``evidence.proof`` (404 for
+anything of a case the user may not see, 403 for writes without the contribute permission);
+every read of a matrix is audited; persons appear through ``person_rows`` labels only."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from audit.services import audit_record
+from cases import permissions as P
+from cases.selectors import CaseAccess, PersonRow, case_access, person_rows
+from custos.forms import add_service_errors
+from evidence import proof
+from evidence.models import Allegation
+from evidence.proof_forms import AllegationForm, ItemLinkForm, LinkForm, ReviseForm, WithdrawForm
+from evidence.selectors import item_access
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _page(
+    request: HttpRequest, template: str, access: CaseAccess, **context: object
+) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {"case": access.case, "access": access, "tab": "proof", "P": P, **context},
+    )
+
+
+def _audit_read(
+    request: HttpRequest,
+    access: CaseAccess,
+    page: str,
+    target: object,
+    shown: Iterable[PersonRow] = (),
+    action: str = "proof.viewed",
+) -> None:
+    """A read of a matrix, and every protected identity it showed, are audited."""
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action=action,
+            target=target,
+            details={
+                "page": page,
+                **({"break_glass": True} if access.via_break_glass else {}),
+            },
+        )
+        for row in {r.case_person.pk: r for r in shown}.values():
+            if row.protected and row.identity_visible:
+                audit_record(
+                    actor=request.user,
+                    action="person.identity_viewed",
+                    target=row.case_person,
+                    details={"via": f"proof {page}"},
+                )
+
+
+def _suspects(request: HttpRequest, access: CaseAccess) -> dict[int, PersonRow]:
+    return {row.case_person.pk: row for row in person_rows(request.user, access.case)}
+
+
+def _matrix_url(allegation: Allegation) -> str:
+    return reverse("proof:matrix", args=[allegation.pk])
+
+
+# --- Overview and allegations ----------------------------------------------------------------
+
+
+@require_GET
+def overview_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = case_access(request.user, case_pk)
+    suspects = _suspects(request, access)
+    entries = [(m, suspects.get(m.allegation.suspect_id)) for m in proof.matrices_of(access.case)]
+    _audit_read(request, access, "overview", access.case, [row for _m, row in entries if row])
+    return _page(request, "evidence/proof_overview.html", access, entries=entries)
+
+
+@GET_POST
+def allegation_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = case_access(request.user, case_pk, P.CONTRIBUTE)
+    persons = person_rows(request.user, access.case)
+    form = AllegationForm(request.POST or None, case=access.case, persons=persons)
+    if request.method == "POST" and form.is_valid():
+        try:
+            allegation = proof.allegation_create(
+                case=access.case, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Allegation recorded. Link evidence to its elements."))
+            return redirect(_matrix_url(allegation))
+    return _page(request, "evidence/proof_allegation_form.html", access, form=form)
+
+
+@GET_POST
+def allegation_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    allegation, access = proof.allegation_access(request.user, pk, P.CONTRIBUTE)
+    persons = person_rows(request.user, access.case)
+    form = AllegationForm(
+        request.POST or None, case=access.case, persons=persons, allegation=allegation
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            proof.allegation_update(allegation=allegation, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Allegation saved."))
+            return redirect(_matrix_url(allegation))
+    return _page(
+        request, "evidence/proof_allegation_form.html", access, form=form, allegation=allegation
+    )
+
+
+# --- The matrix and its export ---------------------------------------------------------------
+
+
+@require_GET
+def matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
+    allegation, access = proof.allegation_access(request.user, pk)
+    built = proof.matrix(allegation)
+    suspect = _suspects(request, access).get(allegation.suspect_id)
+    _audit_read(request, access, "matrix", allegation, [suspect] if suspect else [])
+    return _page(
+        request,
+        "evidence/proof_matrix.html",
+        access,
+        allegation=built.allegation,
+        matrix=built,
+        suspect=suspect,
+    )
+
+
+def _csv_cell(value: str) -> str:
+    # A cell that a spreadsheet would run as a formula is kept as text.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@require_GET
+def matrix_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
+    allegation, access = proof.allegation_access(request.user, pk)
+    section = proof.matrix_rows_for_export(allegation, request.user)
+    suspect = _suspects(request, access).get(allegation.suspect_id)
+    _audit_read(
+        request,
+        access,
+        "matrix_csv",
+        allegation,
+        [suspect] if suspect else [],
+        action="proof.exported",
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"{access.case.reference}-allegation-{allegation.pk}-proof.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(section.columns)
+    for row in section.rows:
+        writer.writerow([_csv_cell(cell) for cell in row])
+    return response
+
+
+# --- Links -----------------------------------------------------------------------------------
+
+
+def _preselected(request: HttpRequest, allegation: Allegation) -> str | None:
+    element, mode = request.GET.get("element", ""), request.GET.get("mode", "")
+    if element.isdigit():
+        return f"e:{allegation.crime_id}:{element}"
+    if mode.isdigit():
+        return f"m:{mode}"
+    return None
+
+
+@GET_POST
+def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    allegation, access = proof.allegation_access(request.user, pk, P.CONTRIBUTE)
+    items = list(access.case.evidence.order_by("number"))
+    form = LinkForm(
+        request.POST or None,
+        allegation=allegation,
+        items=items,
+        initial={"target": _preselected(request, allegation)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            proof.link_create(
+                allegation=allegation,
+                item=data["item"],
+                actor=request.user,
+                assessment=data["assessment"],
+                locator=data["locator"],
+                relevance=data["relevance"],
+                **data["target"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Evidence linked."))
+            return redirect(_matrix_url(allegation))
+    return _page(
+        request,
+        "evidence/proof_link_form.html",
+        access,
+        form=form,
+        allegation=allegation,
+        heading=_("Link evidence to allegation #%(pk)s") % {"pk": allegation.pk},
+        cancel=_matrix_url(allegation),
+    )
+
+
+@GET_POST
+def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
+    item, access = item_access(request.user, item_pk, P.CONTRIBUTE)
+    allegations = list(proof.allegations_of(access.case))
+    only = request.GET.get("allegation", "")
+    if only.isdigit() and any(a.pk == int(only) for a in allegations):
+        allegations = [a for a in allegations if a.pk == int(only)]
+    labels = {pk: row.label for pk, row in _suspects(request, access).items()}
+    form = ItemLinkForm(request.POST or None, allegations=allegations, suspect_labels=labels)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            proof.link_create(
+                item=item,
+                actor=request.user,
+                assessment=data["assessment"],
+                locator=data["locator"],
+                relevance=data["relevance"],
+                **data["target"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Evidence linked."))
+            return redirect("evidence:detail", pk=item.pk)
+    return _page(
+        request,
+        "evidence/proof_link_form.html",
+        access,
+        form=form,
+        item=item,
+        no_allegation=not allegations,
+        heading=_("Link %(exhibit)s to an element") % {"exhibit": item.exhibit},
+        cancel=reverse("evidence:detail", args=[item.pk]),
+    )
+
+
+@GET_POST
+def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
+    link, access = proof.link_access(request.user, pk, P.CONTRIBUTE)
+    form = ReviseForm(request.POST or None, link=link)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proof.link_revise(link=link, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("A new version of the link is recorded."))
+            return redirect(_matrix_url(link.allegation))
+    return _page(
+        request,
+        "evidence/proof_link_change.html",
+        access,
+        form=form,
+        link=link,
+        allegation=link.allegation,
+        heading=_("Revise a link"),
+        submit=_("Record the new version"),
+    )
+
+
+@GET_POST
+def link_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    link, access = proof.link_access(request.user, pk, P.CONTRIBUTE)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proof.link_withdraw(link=link, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Link withdrawn. Its history is kept."))
+            return redirect(_matrix_url(link.allegation))
+    return _page(
+        request,
+        "evidence/proof_link_change.html",
+        access,
+        form=form,
+        link=link,
+        allegation=link.allegation,
+        heading=_("Withdraw a link"),
+        submit=_("Withdraw the link"),
+    )
+
+
+@require_GET
+def link_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    link, access = proof.link_access(request.user, pk)
+    versions = list(proof.link_history(link))
+    _audit_read(request, access, "link_history", link)
+    crime = link.allegation.crime
+    element = (
+        crime.elements[link.element_index]
+        if link.element_index is not None and link.element_index < len(crime.elements)
+        else ""
+    )
+    return _page(
+        request,
+        "evidence/proof_link_history.html",
+        access,
+        link=link,
+        allegation=link.allegation,
+        versions=versions,
+        element=element,
+    )
