@@ -272,13 +272,6 @@ def link_history(link: EvidenceLink) -> QuerySet[EvidenceLink]:
     )
 
 
-def row_label(link: EvidenceLink) -> str:
-    """The matrix row a link points to, in words."""
-    if link.mode_id is not None:
-        return _("Mode %(article)s") % {"article": link.mode.article}
-    return _("Element %(number)s") % {"number": link.element_number}
-
-
 def suspect_labels(user: User, case: Case) -> dict[int, str]:
     """Case person id → how ``user`` may see them (a pseudonym without the identity grant)."""
     return {row.case_person.pk: row.label for row in person_rows(user, case)}
