@@ -137,6 +137,22 @@ MATRIX: dict[str, Rule] = {
         )
     },
     "evidence:verify": Rule(per_case=True, method="post"),
+    # Proof matrix views belong to one case: their matrix is tests/evidence/test_proof_access.py.
+    **{
+        f"proof:{name}": Rule(per_case=True)
+        for name in (
+            "overview",
+            "create",
+            "matrix",
+            "edit",
+            "matrix_csv",
+            "link_create",
+            "item_link",
+            "link_revise",
+            "link_withdraw",
+            "link_history",
+        )
+    },
     "evidence:transfer_cancel": Rule(per_case=True, method="post"),
     "cases:person_grant_revoke": Rule(per_case=True, method="post"),
     "cases:team_remove": Rule(per_case=True, method="post"),

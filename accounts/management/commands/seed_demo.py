@@ -16,6 +16,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo is refused when DJANGO_ENV=production.")
         from cases.demo import demo_cases_seed
         from evidence.demo import demo_evidence_seed
+        from evidence.proof_demo import demo_proof_seed
         from partners.demo import demo_partners_seed
         from partners.meeting_demo import demo_meetings_seed
 
@@ -23,11 +24,12 @@ class Command(BaseCommand):
         created = sum(1 for _, was_created in users if was_created)
         cases = demo_cases_seed()
         items = demo_evidence_seed()
+        allegations = demo_proof_seed()
         partners = demo_partners_seed()
         meetings = demo_meetings_seed()
         self.stdout.write(
             f"Demo data ready (created now: {created} users, {cases} fictional cases, {items} "
-            f"evidence items, {partners} partners, {meetings} meetings)."
+            f"evidence items, {allegations} allegations, {partners} partners, {meetings} meetings)."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for demo, _ in users:
