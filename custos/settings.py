@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "cases",
     "evidence",
     "partners",
+    "training",
 ]
 
 MIDDLEWARE = [

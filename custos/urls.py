@@ -15,4 +15,5 @@ urlpatterns = [
     path("proof/", include("evidence.proof_urls")),
     path("partners/", include("partners.urls")),
     path("meetings/", include("partners.meeting_urls")),
+    path("training/", include("training.urls")),
 ]
