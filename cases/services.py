@@ -38,7 +38,7 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
-from cases.selectors import case_permissions, search_document_for
+from cases.selectors import CaseAccess, case_permissions, search_document_for
 
 CASE_FIELDS = (
     "title",
@@ -134,6 +134,24 @@ def _validate_period(start: date | None, end: date | None) -> None:
 def _notify(users: Iterable[User], title: str, url: str) -> None:
     for user in users:
         notification_send(user=user, title=title, url=url)
+
+
+# --- Reads that are recorded -----------------------------------------------------------------
+
+
+@transaction.atomic
+def case_read_record(*, access: CaseAccess, actor: User, page: str, **details: Any) -> None:
+    """Every page of a case is an audited read; reads through break-glass say so."""
+    audit_record(
+        actor=actor,
+        action="case.viewed",
+        target=access.case,
+        details={
+            "page": page,
+            **details,
+            **({"break_glass": True} if access.via_break_glass else {}),
+        },
+    )
 
 
 # --- Cases ------------------------------------------------------------------------------------

@@ -43,17 +43,7 @@ GET_POST = require_http_methods(["GET", "POST"])
 
 
 def _audit_read(request: HttpRequest, access: CaseAccess, page: str, **details: object) -> None:
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action="case.viewed",
-            target=access.case,
-            details={
-                "page": page,
-                **details,
-                **({"break_glass": True} if access.via_break_glass else {}),
-            },
-        )
+    services.case_read_record(access=access, actor=request.user, page=page, **details)
 
 
 def _audit_identities(request: HttpRequest, rows: list[PersonRow], how: str) -> None:

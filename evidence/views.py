@@ -27,6 +27,7 @@ from accounts.roles import Role as UserRole
 from audit.services import audit_record
 from cases import permissions as P
 from cases.selectors import case_access, person_rows
+from cases.services import case_read_record
 from custos.forms import add_service_errors
 from evidence import selectors, services
 from evidence.forms import (
@@ -365,6 +366,7 @@ def preview_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def integrity_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
+    case_read_record(access=access, actor=request.user, page="evidence integrity")
     files = selectors.integrity_of_case(access.case)
     return _page(request, "evidence/integrity.html", access, files=files)
 

@@ -21,6 +21,7 @@ from accounts.roles import Role
 from audit.services import audit_record
 from cases import permissions as P
 from cases.selectors import case_access
+from cases.services import case_read_record
 from custos.forms import add_service_errors
 from partners import selectors, services
 from partners.forms import (
@@ -242,6 +243,8 @@ def case_shares_view(request: HttpRequest, case_pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The case is shared."))
                 return redirect("partners:case_shares", case_pk=case_pk)
+    if request.method == "GET":
+        case_read_record(access=access, actor=request.user, page="sharing")
     shares = selectors.shares_of_case(access.case)
     active = set(CaseShare.objects.active().filter(case=access.case).values_list("pk", flat=True))
     return render(

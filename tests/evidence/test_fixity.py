@@ -98,3 +98,10 @@ def test_the_nightly_sweep_queues_every_file_in_batches(ev: Evidence, monkeypatc
     assert batches == [[ev.original.blob.pk]]
     assert tasks.fixity_batch.run(batches[0]) == 1
     assert fixity_sweep.run() == 0  # checked now: not again tonight
+
+
+def test_reading_the_integrity_page_is_an_audited_case_read(client: Client, ev: Evidence) -> None:
+    client.force_login(ev.world.analyst)
+    client.get(reverse("evidence:integrity", args=[ev.world.case.pk]))
+    read = AuditEvent.objects.filter(action="case.viewed", actor=ev.world.analyst).get()
+    assert read.details == {"page": "evidence integrity"}

@@ -191,3 +191,14 @@ def test_unit_admins_see_agreements_about_to_expire(client: Client, partners: Pa
     assert "MoU with ITA" in html
     client.force_login(partners.world.investigator)
     assert "Agreements about to expire" not in client.get("/").content.decode()
+
+
+def test_reading_the_sharing_page_is_an_audited_case_read(
+    client: Client, partners: Partners
+) -> None:
+    client.force_login(partners.world.analyst)
+    page = client.get(reverse("partners:case_shares", args=[partners.world.case.pk]))
+    assert "International Tribunal Alpha" in page.content.decode()
+    assert AuditEvent.objects.filter(
+        action="case.viewed", actor=partners.world.analyst, details__page="sharing"
+    ).exists()
