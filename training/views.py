@@ -1,0 +1,294 @@
+"""Training pages: the catalogue and applications (staff and trainees), a trainee's own
+applications and certificates, the training admins' tools, statistics, and the public
+verification of a certificate."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from custos.forms import add_service_errors
+from training import selectors, services
+from training.forms import ApplicationForm, AttendanceDayForm, DecisionForm, ImportForm
+from training.models import Application, Certificate
+
+GET_POST = require_http_methods(["GET", "POST"])
+CATALOGUE = role_required(*services.APPLICANT_ROLES)
+TRAINING_ADMIN = role_required(Role.TRAINING_ADMIN)
+STATISTICS = role_required(Role.TRAINING_ADMIN, Role.UNIT_ADMIN)
+
+
+@CATALOGUE
+@require_GET
+def catalogue_view(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "training/session_list.html",
+        {
+            "sessions": selectors.sessions_for_catalogue(request.user),
+            "is_admin": selectors.is_training_admin(request.user),
+        },
+    )
+
+
+@CATALOGUE
+@require_GET
+def session_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_get(request.user, pk)
+    mine = Application.objects.filter(session=session, applicant=request.user).first()
+    return render(
+        request,
+        "training/session_detail.html",
+        {
+            "session": session,
+            "modules": session.course.modules.all(),
+            "mine": mine,
+            "can_apply": mine is None and session.window_is_open(),
+            "is_admin": selectors.is_training_admin(request.user),
+        },
+    )
+
+
+@CATALOGUE
+@GET_POST
+def apply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_get(request.user, pk)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_submit(
+                session=session, applicant=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your application was received."))
+            return redirect("training:my")
+    return render(request, "training/application_form.html", {"session": session, "form": form})
+
+
+@require_GET
+def my_view(request: HttpRequest) -> HttpResponse:
+    """The user's own applications and certificates (everyone logged in; maybe none)."""
+    return render(
+        request,
+        "training/my_applications.html",
+        {"applications": selectors.applications_of(request.user)},
+    )
+
+
+@require_POST
+def withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.application_get(request.user, pk)
+    try:
+        services.application_withdraw(application=application, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The application was withdrawn."))
+    if application.applicant_id == request.user.pk:
+        return redirect("training:my")
+    return redirect("training:applications", pk=application.session_id)
+
+
+@require_GET
+def certificate_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = selectors.certificate_get(request.user, pk)
+    if certificate.status != Certificate.Status.READY:
+        raise Http404
+    return FileResponse(
+        certificate.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"certificate-{certificate.code}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@login_not_required
+@require_GET
+def verify_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: confirms the name, course and date of a certificate, and nothing else."""
+    certificate = selectors.certificate_by_code(code)
+    application = certificate.application
+    return render(
+        request,
+        "training/verify.html",
+        {
+            "name": application.applicant.get_full_name(),
+            "course": application.session.course.title,
+            "date": application.session.end_date,
+            "code": certificate.code,
+        },
+    )
+
+
+# --- Training admins --------------------------------------------------------------------------
+
+
+@TRAINING_ADMIN
+@GET_POST
+def applications_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A session's applications, with bulk accept / waitlist / reject."""
+    session = selectors.session_get(request.user, pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ids = [int(i) for i in request.POST.getlist("application") if i.isdigit()]
+        chosen = Application.objects.filter(session=session, pk__in=ids).order_by(
+            "created_at", "pk"
+        )
+        done, refused = 0, []
+        for application in chosen:
+            try:
+                services.application_decide(
+                    application=application,
+                    actor=request.user,
+                    decision=form.cleaned_data["decision"],
+                    reason=form.cleaned_data["reason"],
+                )
+                done += 1
+            except ValidationError as exc:
+                refused.append(f"{application.applicant}: {' '.join(exc.messages)}")
+        if done:
+            messages.success(request, _("%(count)s applications decided.") % {"count": done})
+        for message in refused:
+            messages.error(request, message)
+        if not chosen:
+            messages.error(request, _("Select at least one application."))
+        return redirect("training:applications", pk=session.pk)
+    applications = session.applications.select_related("applicant", "nominated_by").order_by(
+        "status", "waitlisted_at", "created_at"
+    )
+    return render(
+        request,
+        "training/application_list.html",
+        {"session": session, "applications": applications, "form": form},
+    )
+
+
+@TRAINING_ADMIN
+@GET_POST
+def attendance_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bulk marking of who was present on one day of a session."""
+    session = selectors.session_get(request.user, pk)
+    form = AttendanceDayForm(request.POST or request.GET or None)
+    participants = list(selectors.participants(session))
+    if request.method == "POST" and form.is_valid():
+        ids = {int(i) for i in request.POST.getlist("present") if i.isdigit()}
+        try:
+            services.attendance_mark(
+                session=session, actor=request.user, day=form.cleaned_data["day"], present_ids=ids
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Attendance saved."))
+            return redirect("training:attendance", pk=session.pk)
+    present_days: dict[int, int] = {}
+    for application in participants:
+        present_days[application.pk] = application.attendance.filter(present=True).count()
+    rows = [(a, present_days[a.pk]) for a in participants]
+    return render(
+        request,
+        "training/attendance.html",
+        {"session": session, "form": form, "rows": rows, "days": session.day_count},
+    )
+
+
+@TRAINING_ADMIN
+@require_POST
+def assessment_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Records who passed the assessment (the ticked participants) and who did not."""
+    session = selectors.session_get(request.user, pk)
+    passed = {int(i) for i in request.POST.getlist("passed") if i.isdigit()}
+    for application in selectors.participants(session):
+        services.assessment_record(
+            application=application, actor=request.user, passed=application.pk in passed
+        )
+    messages.success(request, _("Assessment results saved."))
+    return redirect("training:attendance", pk=session.pk)
+
+
+@TRAINING_ADMIN
+@require_POST
+def complete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_get(request.user, pk)
+    try:
+        completed = services.session_complete(session=session, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(count)s participants completed the session; their certificates are queued.")
+            % {"count": len(completed)},
+        )
+    return redirect("training:attendance", pk=session.pk)
+
+
+@TRAINING_ADMIN
+@GET_POST
+def import_view(request: HttpRequest) -> HttpResponse:
+    """CSV import of partner nominations: all rows or none."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = services.nominations_import(actor=request.user, text=form.cleaned_data["file"])
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("%(count)s nominations imported.") % {"count": count})
+            return redirect("training:catalogue")
+    return render(request, "training/import.html", {"form": form})
+
+
+@TRAINING_ADMIN
+@require_GET
+def export_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_get(request.user, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="participants-{session.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["name", "email", "country", "organisation", "function", "nominated_by", "completed"]
+    )
+    for a in selectors.participants(session):
+        writer.writerow(
+            [
+                _csv_safe(a.applicant.get_full_name()),
+                _csv_safe(a.applicant.email),
+                a.country.code,
+                _csv_safe(a.organisation),
+                _csv_safe(a.function),
+                _csv_safe(a.nominated_by.name if a.nominated_by else ""),
+                "yes" if a.completed_at else "no",
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@STATISTICS
+@require_GET
+def statistics_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "training/statistics.html", {"stats": selectors.training_statistics()})
+
+
+@STATISTICS
+@require_GET
+def statistics_print_view(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "training/statistics_print.html", {"stats": selectors.training_statistics()}
+    )
