@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import queue
 import re
 import threading
@@ -59,6 +60,10 @@ class _HashWriter(threading.Thread):
         self.join()
         if self.error is not None:
             raise self.error
+        # On disk before any row may point at it: a crash after the commit must not lose
+        # evidence the user was told is stored.
+        self.file.flush()
+        os.fsync(self.file.fileno())
         return self.hasher.hexdigest()
 
 
