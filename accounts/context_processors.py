@@ -20,6 +20,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 Role.UNIT_ADMIN, Role.CASE_LEAD, Role.INVESTIGATOR, Role.ANALYST
             ),
             "is_liaison": user.has_role(Role.TRIBUNAL_LIAISON),
+            "sees_training": user.has_role(
+                Role.UNIT_ADMIN,
+                Role.CASE_LEAD,
+                Role.INVESTIGATOR,
+                Role.ANALYST,
+                Role.TRAINING_ADMIN,
+                Role.TRAINEE,
+            ),
+            "is_training_admin": user.has_role(Role.TRAINING_ADMIN, Role.UNIT_ADMIN),
             "unread_notifications": unread_notification_count(user),
         }
     }

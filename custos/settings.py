@@ -351,6 +351,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.fixity_sweep",
         "schedule": crontab(hour=2, minute=30),
     },
+    "training-requeue-stuck-certificates": {
+        "task": "training.tasks.requeue_stuck_certificates",
+        "schedule": crontab(minute="*/15"),
+    },
     "notifications-requeue-stuck-emails": {
         "task": "accounts.tasks.requeue_stuck_notification_emails",
         "schedule": crontab(minute="*/10"),

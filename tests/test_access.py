@@ -113,6 +113,30 @@ MATRIX: dict[str, Rule] = {
         )
     },
     "partners:share_revoke": Rule(per_case=True, method="post"),
+    "training:catalogue": Rule(
+        allowed=("unit_admin", "lead", "investigator", "analyst", "training_admin", "trainee")
+    ),
+    "training:my": Rule(),  # everyone gets their own applications (maybe none)
+    "training:import": Rule(allowed=("training_admin",)),
+    "training:statistics": Rule(allowed=("unit_admin", "training_admin")),
+    "training:statistics_print": Rule(allowed=("unit_admin", "training_admin")),
+    "training:verify": Rule(public=True, ok_status=(404,), kwargs={"code": "x"}),
+    # Views of one session, application or certificate: tests/training/test_training_access.py.
+    **{
+        f"training:{name}": Rule(per_case=True)
+        for name in (
+            "session_detail",
+            "apply",
+            "applications",
+            "attendance",
+            "export",
+            "certificate_pdf",
+        )
+    },
+    **{
+        f"training:{name}": Rule(per_case=True, method="post")
+        for name in ("assessment", "complete", "withdraw")
+    },
     "meetings:list": Rule(allowed=("unit_admin", "lead", "investigator", "analyst", "liaison")),
     "meetings:create": Rule(allowed=("unit_admin", "lead")),
     # Views of one meeting: their matrix is tests/partners/test_meetings.py.
@@ -190,6 +214,7 @@ def test_anonymous_users_are_sent_to_the_login_page(client: Client, db: None, na
         ("accounts:login_verify", 302),
         ("set_language", 302),
         ("partners:invitation_accept", 410),
+        ("training:verify", 404),
     ],
 )
 def test_public_views_answer_anonymous_users(

@@ -38,6 +38,7 @@ def test_beat_schedule_seals_audit_requeues_emails_and_checks_fixity() -> None:
         "audit.tasks.seal_audit_chain",
         "accounts.tasks.requeue_stuck_notification_emails",
         "evidence.tasks.fixity_sweep",
+        "training.tasks.requeue_stuck_certificates",
     }
     app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     for name in tasks:

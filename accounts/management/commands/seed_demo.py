@@ -19,6 +19,7 @@ class Command(BaseCommand):
         from evidence.proof_demo import demo_proof_seed
         from partners.demo import demo_partners_seed
         from partners.meeting_demo import demo_meetings_seed
+        from training.demo import demo_training_seed
 
         users = demo_users_seed()
         created = sum(1 for _, was_created in users if was_created)
@@ -27,9 +28,11 @@ class Command(BaseCommand):
         allegations = demo_proof_seed()
         partners = demo_partners_seed()
         meetings = demo_meetings_seed()
+        sessions = demo_training_seed()
         self.stdout.write(
             f"Demo data ready (created now: {created} users, {cases} fictional cases, {items} "
-            f"evidence items, {allegations} allegations, {partners} partners, {meetings} meetings)."
+            f"evidence items, {allegations} allegations, {partners} partners, {meetings} meetings, "
+            f"{sessions} training sessions)."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for demo, _ in users:
