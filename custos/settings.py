@@ -225,6 +225,10 @@ COUNTRIES_OVERRIDE = (
 # Liaison invitations are single-use and expire after this many days.
 CUSTOS_INVITATION_DAYS = env.int("CUSTOS_INVITATION_DAYS", default=7)
 
+# Training: the share of a session's days a participant must attend to earn a certificate
+# (with a passed assessment).
+CUSTOS_TRAINING_ATTENDANCE = env.float("CUSTOS_TRAINING_ATTENDANCE", default=0.8)
+
 # Case references: WCU-2026-0007.
 CUSTOS_CASE_PREFIX = env.str("CUSTOS_CASE_PREFIX", default="WCU")
 

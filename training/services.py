@@ -53,7 +53,7 @@ def require_training_admin(actor: User) -> None:
 
 def completion_threshold() -> float:
     """The share of session days a participant must attend (``CUSTOS_TRAINING_ATTENDANCE``)."""
-    return float(getattr(settings, "CUSTOS_TRAINING_ATTENDANCE", 0.8))
+    return float(settings.CUSTOS_TRAINING_ATTENDANCE)
 
 
 def _notify(application: Application, title: Any, body: Any = "") -> None:
