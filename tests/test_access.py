@@ -118,6 +118,8 @@ MATRIX: dict[str, Rule] = {
     ),
     "training:my": Rule(),  # everyone gets their own applications (maybe none)
     "training:import": Rule(allowed=("training_admin",)),
+    "training:course_create": Rule(allowed=("training_admin",)),
+    "training:session_create": Rule(allowed=("training_admin",)),
     "training:statistics": Rule(allowed=("unit_admin", "training_admin")),
     "training:statistics_print": Rule(allowed=("unit_admin", "training_admin")),
     "training:verify": Rule(public=True, ok_status=(404,), kwargs={"code": "x"}),
@@ -131,6 +133,8 @@ MATRIX: dict[str, Rule] = {
             "attendance",
             "export",
             "certificate_pdf",
+            "course_edit",
+            "session_edit",
         )
     },
     **{

@@ -1,9 +1,24 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from training.models import Application
+from accounts.models import User
+from accounts.roles import Role
+from training.models import Application, Course, Module, Session
+from training.services import session_date_errors
+
+# Who may teach a session: the unit's staff.
+TRAINER_ROLES = (
+    Role.UNIT_ADMIN,
+    Role.CASE_LEAD,
+    Role.INVESTIGATOR,
+    Role.ANALYST,
+    Role.TRAINING_ADMIN,
+)
 
 
 class ApplicationForm(forms.ModelForm):
@@ -59,3 +74,134 @@ class ImportForm(forms.Form):
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CourseForm(forms.ModelForm):
+    modules = forms.CharField(
+        label=_("Modules"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("One module per line, in the order they are taught."),
+    )
+
+    class Meta:
+        model = Course
+        fields = ["title", "description", "languages"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["modules"] = "\n".join(
+                self.instance.modules.order_by("position", "pk").values_list("title", flat=True)
+            )
+
+    def clean_modules(self) -> list[str]:
+        titles = [line.strip() for line in self.cleaned_data["modules"].splitlines()]
+        titles = [t for t in titles if t]
+        limit = Module._meta.get_field("title").max_length
+        too_long = [t for t in titles if len(t) > limit]
+        if too_long:
+            raise forms.ValidationError(
+                _("A module title may be at most %(limit)s characters: %(title)s")
+                % {"limit": limit, "title": too_long[0][:40]}
+            )
+        return titles
+
+
+class TrainerChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class SessionForm(forms.ModelForm):
+    trainers = TrainerChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label=_("Trainers"),
+        help_text=_("Hold Ctrl (or Cmd) to choose several."),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+    class Meta:
+        model = Session
+        fields = [
+            "course",
+            "start_date",
+            "end_date",
+            "online",
+            "city",
+            "country",
+            "language",
+            "capacity",
+            "trainers",
+            "applications_open",
+            "applications_close",
+            "status",
+        ]
+        help_texts = {
+            "city": _("Leave the city and country empty for a session held only online."),
+            "applications_close": _("At the latest the first day of the session."),
+        }
+        widgets = {
+            "start_date": DATE,
+            "end_date": DATE,
+            "applications_open": DATE,
+            "applications_close": DATE,
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.order_by("title")
+        self.fields["trainers"].queryset = (
+            User.objects.filter(is_active=True, groups__name__in=[r.value for r in TRAINER_ROLES])
+            .distinct()
+            .order_by("full_name", "username")
+        )
+        self.fields["capacity"].min_value = 1
+        self.fields["capacity"].widget.attrs["min"] = 1
+        self.fields["capacity"].validators.append(MinValueValidator(1))
+        # Completion issues the certificates: it is done from the attendance page, not here.
+        if self.instance.status != Session.Status.COMPLETED:
+            self.fields["status"].choices = [
+                c for c in Session.Status.choices if c[0] != Session.Status.COMPLETED
+            ]
+
+    def clean_capacity(self) -> int:
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk:
+            accepted = self.instance.applications.filter(status=Application.Status.ACCEPTED).count()
+            if capacity < accepted:
+                raise forms.ValidationError(
+                    _(
+                        "%(accepted)s participants are already accepted: the capacity cannot "
+                        "be lower."
+                    )
+                    % {"accepted": accepted}
+                )
+        return capacity
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for field, message in session_date_errors(
+            start_date=data.get("start_date"),
+            end_date=data.get("end_date"),
+            applications_open=data.get("applications_open"),
+            applications_close=data.get("applications_close"),
+        ).items():
+            self.add_error(field, message)
+        venue_missing = not data.get("city", "").strip() or not data.get("country")
+        if "city" in data and not data.get("online") and venue_missing:
+            self.add_error("city", _("Give the city and country, or mark the session as online."))
+        return data
+
+    def _post_clean(self) -> None:
+        # The services validate the model; a ModelForm's own pass would repeat the checks
+        # above as the database constraints' terse messages.
+        pass
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}

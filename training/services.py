@@ -1,9 +1,11 @@
-"""Writes about training: applications, nominations, decisions, withdrawals, attendance,
-assessment and completion. Each checks what the actor may do, owns its transaction, writes its
-audit row in it, and notifies the applicant of every decision about them."""
+"""Writes about training: courses and sessions, applications, nominations, decisions,
+withdrawals, attendance, assessment and completion. Each checks what the actor may do, owns its
+transaction, writes its audit row in it, and notifies the applicant of every decision about
+them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -20,7 +22,7 @@ from accounts.roles import Role
 from accounts.services import notification_send
 from audit.services import audit_record
 from partners.models import PartnerOrganisation
-from training.models import Application, Attendance, Certificate, Session
+from training.models import Application, Attendance, Certificate, Course, Module, Session
 
 # Who may apply to a session and see the catalogue: the unit's staff and trainees.
 APPLICANT_ROLES = (
@@ -447,3 +449,198 @@ def nominations_import(*, actor: User, text: str, today: date | None = None) -> 
         raise ValidationError(_("The file has no nominations."))
     audit_record(actor=actor, action="training.nominations_imported", details={"count": count})
     return count
+
+
+# --- Courses and sessions ---------------------------------------------------------------------
+
+COURSE_FIELDS = ("title", "description", "languages")
+SESSION_FIELDS = (
+    "course",
+    "start_date",
+    "end_date",
+    "online",
+    "city",
+    "country",
+    "language",
+    "capacity",
+    "applications_open",
+    "applications_close",
+    "status",
+)
+
+
+def session_date_errors(
+    *,
+    start_date: date | None,
+    end_date: date | None,
+    applications_open: date | None,
+    applications_close: date | None,
+) -> dict[str, str]:
+    """What is wrong with a session's dates, by field (empty when they are consistent).
+
+    Shared by the session form and the services, so both say the same thing."""
+    errors: dict[str, str] = {}
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = _("The session ends before it starts.")
+    if applications_open and applications_close and applications_close < applications_open:
+        errors["applications_close"] = _("Applications close before they open.")
+    elif start_date and applications_close and applications_close > start_date:
+        errors["applications_close"] = _("Applications must close by the first day of the session.")
+    return errors
+
+
+def _modules_set(course: Course, titles: Iterable[str]) -> bool:
+    """Makes the course's programme the given module titles, in order. True if it changed."""
+    titles = [t.strip() for t in titles if t.strip()]
+    current = list(course.modules.order_by("position", "pk"))
+    if [m.title for m in current] == titles:
+        return False
+    for position, title in enumerate(titles):
+        if position < len(current):
+            module = current[position]
+            if (module.title, module.position) != (title, position):
+                module.title, module.position = title, position
+                module.full_clean()
+                module.save(update_fields=["title", "position"])
+        else:
+            Module(course=course, title=title, position=position).save()
+    Module.objects.filter(pk__in=[m.pk for m in current[len(titles) :]]).delete()
+    return True
+
+
+@transaction.atomic
+def course_create(
+    *,
+    actor: User,
+    title: str,
+    description: str = "",
+    languages: str = "",
+    modules: Iterable[str] = (),
+) -> Course:
+    """A training admin adds a course and its programme (module titles, in order)."""
+    require_training_admin(actor)
+    course = Course(title=title, description=description, languages=languages)
+    course.full_clean()
+    course.save()
+    _modules_set(course, list(modules))
+    audit_record(actor=actor, action="training.course_created", target=course)
+    return course
+
+
+@transaction.atomic
+def course_update(
+    *, course: Course, actor: User, modules: list[str] | None = None, **data: Any
+) -> Course:
+    """Changes a course's fields (those in ``data``) and, when given, its programme.
+    Audits the names of what changed."""
+    require_training_admin(actor)
+    unknown = set(data) - set(COURSE_FIELDS)
+    if unknown:
+        raise TypeError(f"course_update() got unexpected fields {sorted(unknown)}")
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    changed = [k for k, v in data.items() if getattr(course, k) != v]
+    for name in changed:
+        setattr(course, name, data[name])
+    if changed:
+        course.full_clean()
+        course.save(update_fields=changed)
+    if modules is not None and _modules_set(course, list(modules)):
+        changed.append("modules")
+    if changed:
+        audit_record(
+            actor=actor,
+            action="training.course_updated",
+            target=course,
+            details={"changed": changed},
+        )
+    return course
+
+
+def _session_check(session: Session) -> None:
+    errors: dict[str, Any] = dict(
+        session_date_errors(
+            start_date=session.start_date,
+            end_date=session.end_date,
+            applications_open=session.applications_open,
+            applications_close=session.applications_close,
+        )
+    )
+    if not session.online and not (session.city.strip() and session.country):
+        errors["city"] = _("Give the city and country, or mark the session as online.")
+    if errors:
+        raise ValidationError(errors)
+    session.full_clean()
+
+
+def _trainers_check(trainers: list[User]) -> None:
+    if any(not t.is_active for t in trainers):
+        raise ValidationError({"trainers": _("A trainer's account is not active.")})
+
+
+@transaction.atomic
+def session_create(*, actor: User, trainers: Iterable[User] = (), **data: Any) -> Session:
+    """A training admin schedules a session of a course."""
+    require_training_admin(actor)
+    unknown = set(data) - set(SESSION_FIELDS)
+    if unknown:
+        raise TypeError(f"session_create() got unexpected fields {sorted(unknown)}")
+    if data.get("status") == Session.Status.COMPLETED:
+        raise ValidationError({"status": _("A session is completed from its attendance page.")})
+    trainers = list(trainers)
+    _trainers_check(trainers)
+    session = Session(**data)
+    _session_check(session)
+    session.save()
+    session.trainers.set(trainers)
+    audit_record(actor=actor, action="training.session_created", target=session)
+    return session
+
+
+@transaction.atomic
+def session_update(
+    *, session: Session, actor: User, trainers: Iterable[User] | None = None, **data: Any
+) -> Session:
+    """Changes a session's fields (those in ``data``) and, when given, its trainers.
+
+    The session row is locked first, so the capacity cannot drop below the participants
+    already accepted even while another admin is accepting one."""
+    require_training_admin(actor)
+    unknown = set(data) - set(SESSION_FIELDS)
+    if unknown:
+        raise TypeError(f"session_update() got unexpected fields {sorted(unknown)}")
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    changed = [k for k, v in data.items() if getattr(session, k) != v]
+    if "status" in changed and Session.Status.COMPLETED in (session.status, data["status"]):
+        raise ValidationError({"status": _("A session is completed from its attendance page.")})
+    for name in changed:
+        setattr(session, name, data[name])
+    if "capacity" in changed:
+        accepted = _accepted_count(session)
+        if session.capacity < accepted:
+            raise ValidationError(
+                {
+                    "capacity": _(
+                        "%(accepted)s participants are already accepted: the capacity cannot "
+                        "be lower."
+                    )
+                    % {"accepted": accepted}
+                }
+            )
+    if changed:
+        _session_check(session)
+        session.save(update_fields=changed)
+    if trainers is not None:
+        trainers = list(trainers)
+        old = set(session.trainers.values_list("pk", flat=True))
+        if {t.pk for t in trainers} != old:
+            _trainers_check([t for t in trainers if t.pk not in old])
+            session.trainers.set(trainers)
+            changed.append("trainers")
+    if changed:
+        audit_record(
+            actor=actor,
+            action="training.session_updated",
+            target=session,
+            details={"changed": changed},
+        )
+    return session

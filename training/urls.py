@@ -19,4 +19,8 @@ urlpatterns = [
     path("statistics/print/", views.statistics_print_view, name="statistics_print"),
     path("certificates/<int:pk>/pdf/", views.certificate_pdf_view, name="certificate_pdf"),
     path("certificates/verify/<str:code>/", views.verify_view, name="verify"),
+    path("courses/new/", views.course_create_view, name="course_create"),
+    path("courses/<int:pk>/edit/", views.course_edit_view, name="course_edit"),
+    path("sessions/new/", views.session_create_view, name="session_create"),
+    path("sessions/<int:pk>/edit/", views.session_edit_view, name="session_edit"),
 ]

@@ -4,6 +4,7 @@ verification of a certificate."""
 
 from __future__ import annotations
 
+import copy
 import csv
 
 from django.contrib import messages
@@ -18,8 +19,15 @@ from accounts.decorators import role_required
 from accounts.roles import Role
 from custos.forms import add_service_errors
 from training import selectors, services
-from training.forms import ApplicationForm, AttendanceDayForm, DecisionForm, ImportForm
-from training.models import Application, Certificate
+from training.forms import (
+    ApplicationForm,
+    AttendanceDayForm,
+    CourseForm,
+    DecisionForm,
+    ImportForm,
+    SessionForm,
+)
+from training.models import Application, Certificate, Course
 
 GET_POST = require_http_methods(["GET", "POST"])
 CATALOGUE = role_required(*services.APPLICANT_ROLES)
@@ -30,12 +38,14 @@ STATISTICS = role_required(Role.TRAINING_ADMIN, Role.UNIT_ADMIN)
 @CATALOGUE
 @require_GET
 def catalogue_view(request: HttpRequest) -> HttpResponse:
+    is_admin = selectors.is_training_admin(request.user)
     return render(
         request,
         "training/session_list.html",
         {
             "sessions": selectors.sessions_for_catalogue(request.user),
-            "is_admin": selectors.is_training_admin(request.user),
+            "is_admin": is_admin,
+            "courses": Course.objects.order_by("title") if is_admin else Course.objects.none(),
         },
     )
 
@@ -292,3 +302,79 @@ def statistics_print_view(request: HttpRequest) -> HttpResponse:
     return render(
         request, "training/statistics_print.html", {"stats": selectors.training_statistics()}
     )
+
+
+# --- Courses and sessions (training admins) ---------------------------------------------------
+
+
+def _course_get(request: HttpRequest, pk: int) -> Course:
+    """A course for a training admin to edit (the decorator has checked the role)."""
+    course = (
+        Course.objects.filter(pk=pk).first() if selectors.is_training_admin(request.user) else None
+    )
+    if course is None:
+        raise Http404
+    return course
+
+
+@TRAINING_ADMIN
+@GET_POST
+def course_create_view(request: HttpRequest) -> HttpResponse:
+    form = CourseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The course was added."))
+            return redirect("training:catalogue")
+    return render(request, "training/course_form.html", {"form": form})
+
+
+@TRAINING_ADMIN
+@GET_POST
+def course_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_get(request, pk)
+    # A copy: a ModelForm writes into its instance while validating.
+    form = CourseForm(request.POST or None, instance=copy.copy(course))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_update(course=course, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The course was saved."))
+            return redirect("training:catalogue")
+    return render(request, "training/course_form.html", {"form": form, "course": course})
+
+
+@TRAINING_ADMIN
+@GET_POST
+def session_create_view(request: HttpRequest) -> HttpResponse:
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_create(actor=request.user, **form.service_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The session was scheduled."))
+            return redirect("training:session_detail", pk=session.pk)
+    return render(request, "training/session_form.html", {"form": form})
+
+
+@TRAINING_ADMIN
+@GET_POST
+def session_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_get(request.user, pk)
+    form = SessionForm(request.POST or None, instance=copy.copy(session))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_update(session=session, actor=request.user, **form.service_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The session was saved."))
+            return redirect("training:session_detail", pk=session.pk)
+    return render(request, "training/session_form.html", {"form": form, "session": session})

@@ -75,6 +75,10 @@ def session(w: World) -> dict[str, object]:
     return {"pk": w.session.pk}
 
 
+def course(w: World) -> dict[str, object]:
+    return {"pk": w.session.course_id}
+
+
 def application(w: World) -> dict[str, object]:
     return {"pk": w.application.pk}
 
@@ -114,6 +118,10 @@ ROUTES: dict[str, Expect] = {
         "get", certificate, only(("training_admin", "owner"), refused=404)
     ),
     "training:verify": Expect("get", code, dict.fromkeys(ACTORS, 200)),
+    "training:course_create": Expect("get", none, only(ADMIN)),
+    "training:course_edit": Expect("get", course, only(ADMIN)),
+    "training:session_create": Expect("get", none, only(ADMIN)),
+    "training:session_edit": Expect("get", session, only(ADMIN)),
 }
 
 
