@@ -12,7 +12,7 @@ from django.http import Http404
 
 from accounts.models import User
 from accounts.roles import Role
-from training.models import Application, Certificate, Session
+from training.models import Application, Certificate, Course, Session
 from training.services import APPLICANT_ROLES
 
 
@@ -41,6 +41,14 @@ def session_get(user: User, pk: int) -> Session:
     if session is None:
         raise Http404
     return session
+
+
+def course_get(user: User, pk: int) -> Course:
+    """A course for a training admin to edit; 404 for anyone else and for unknown ids."""
+    course = Course.objects.filter(pk=pk).first() if is_training_admin(user) else None
+    if course is None:
+        raise Http404
+    return course
 
 
 def applications_of(user: User) -> QuerySet[Application]:

@@ -307,16 +307,6 @@ def statistics_print_view(request: HttpRequest) -> HttpResponse:
 # --- Courses and sessions (training admins) ---------------------------------------------------
 
 
-def _course_get(request: HttpRequest, pk: int) -> Course:
-    """A course for a training admin to edit (the decorator has checked the role)."""
-    course = (
-        Course.objects.filter(pk=pk).first() if selectors.is_training_admin(request.user) else None
-    )
-    if course is None:
-        raise Http404
-    return course
-
-
 @TRAINING_ADMIN
 @GET_POST
 def course_create_view(request: HttpRequest) -> HttpResponse:
@@ -335,7 +325,7 @@ def course_create_view(request: HttpRequest) -> HttpResponse:
 @TRAINING_ADMIN
 @GET_POST
 def course_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    course = _course_get(request, pk)
+    course = selectors.course_get(request.user, pk)
     # A copy: a ModelForm writes into its instance while validating.
     form = CourseForm(request.POST or None, instance=copy.copy(course))
     if request.method == "POST" and form.is_valid():
