@@ -7,6 +7,7 @@ from partners.models.organisation import (
     PartnerMembership,
     PartnerOrganisation,
 )
+from partners.models.package import Package, PackageDisclosure, PackageSection
 from partners.models.sharing import CaseShare
 
 __all__ = [
@@ -17,6 +18,9 @@ __all__ = [
     "Invitation",
     "Meeting",
     "Network",
+    "Package",
+    "PackageDisclosure",
+    "PackageSection",
     "PartnerMembership",
     "PartnerOrganisation",
 ]
