@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format ci vendor bench-upload
+.PHONY: install run test lint format ci vendor bench-upload messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ format: install
 
 ci:
 	bash .ci/run
+
+## messages: refresh locale/<lang>/LC_MESSAGES/django.po from the source, then compile the .mo
+## files (committed, so that a fresh clone and the image need no gettext). tests/test_translations.py
+## fails when a catalogue is out of date, incomplete, fuzzy or not compiled.
+MESSAGE_LANGUAGES := es fr ar
+MAKEMESSAGES_FLAGS := --no-obsolete --ignore=.venv --ignore=var --ignore=static/vendor --ignore=node_modules --ignore=tests --ignore=bench
+messages: install
+	$(PY) manage.py makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) $(MAKEMESSAGES_FLAGS)
+	$(PY) manage.py compilemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --ignore=.venv --ignore=var --ignore=node_modules
 
 ## vendor: re-vendor the front-end assets from the npm registry (only to upgrade them)
 vendor:
