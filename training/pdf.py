@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from training.models import Certificate
 
@@ -52,17 +53,19 @@ def certificate_html(certificate: Certificate) -> str:
     session = application.session
     url = verify_url(certificate)
     qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
-    return render_to_string(
-        "training/certificate.html",
-        {
-            "certificate": certificate,
-            "name": application.applicant.get_full_name(),
-            "course": session.course,
-            "session": session,
-            "verify_url": url,
-            "qr": qr,
-        },
-    )
+    # In the trainee's language, whichever worker renders it.
+    with translation.override(application.applicant.preferred_language):
+        return render_to_string(
+            "training/certificate.html",
+            {
+                "certificate": certificate,
+                "name": application.applicant.get_full_name(),
+                "course": session.course,
+                "session": session,
+                "verify_url": url,
+                "qr": qr,
+            },
+        )
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
