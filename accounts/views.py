@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -35,6 +36,7 @@ from accounts.forms import (
     TokenForm,
     TotpSetupForm,
 )
+from accounts.models import User
 from accounts.selectors import has_second_factor, notification_get, notifications_for
 from audit.services import audit_record
 
@@ -47,6 +49,28 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     ):
         return candidate
     return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _in_language(response: HttpResponse, language: str) -> HttpResponse:
+    """Sets the language cookie to a user's saved language, so that the pages this browser sees
+    after logging out (the login page, its messages) stay in that language."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def _logged_in_redirect(user: User, url: str) -> HttpResponse:
+    """The redirect after a login: the user's saved language applies from this response on."""
+    translation.activate(user.preferred_language)
+    return _in_language(redirect(url), user.preferred_language)
 
 
 @login_not_required
@@ -68,7 +92,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("accounts:login_verify")
         auth_login(request, user)
-        return redirect(next_url)
+        return _logged_in_redirect(user, next_url)
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
 
 
@@ -98,7 +122,7 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
                 action="auth.2fa_verified",
                 details={"method": "recovery_code" if isinstance(device, StaticDevice) else "totp"},
             )
-            return redirect(pending.next_url)
+            return _logged_in_redirect(user, pending.next_url)
         # Counted by django-axes like a wrong password, and audited.
         user_login_failed.send(
             sender=__name__,
@@ -153,8 +177,9 @@ def profile_view(request: HttpRequest) -> HttpResponse:
             full_name=form.cleaned_data["full_name"],
             preferred_language=form.cleaned_data["preferred_language"],
         )
+        translation.activate(user.preferred_language)
         messages.success(request, _("Your profile has been saved."))
-        return redirect("accounts:profile")
+        return _in_language(redirect("accounts:profile"), user.preferred_language)
     return render(request, "accounts/profile.html", {"form": form})
 
 
