@@ -229,6 +229,9 @@ CUSTOS_INVITATION_DAYS = env.int("CUSTOS_INVITATION_DAYS", default=7)
 # (with a passed assessment).
 CUSTOS_TRAINING_ATTENDANCE = env.float("CUSTOS_TRAINING_ATTENDANCE", default=0.8)
 
+# Case packages: a rendered package can be downloaded for this many days, then expires.
+CUSTOS_PACKAGE_DAYS = env.int("CUSTOS_PACKAGE_DAYS", default=14)
+
 # Case references: WCU-2026-0007.
 CUSTOS_CASE_PREFIX = env.str("CUSTOS_CASE_PREFIX", default="WCU")
 
@@ -344,7 +347,10 @@ CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 # PDF rendering goes to its own queue, consumed by a worker started with
 # --max-tasks-per-child=1: WeasyPrint does not give memory back.
-CELERY_TASK_ROUTES = {"*.tasks.render_*": {"queue": "reports"}}
+CELERY_TASK_ROUTES = {
+    "*.tasks.render_*": {"queue": "reports"},
+    "partners.tasks.assemble_package": {"queue": "reports"},
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "audit-seal-chain": {
@@ -358,6 +364,14 @@ CELERY_BEAT_SCHEDULE = {
     "training-requeue-stuck-certificates": {
         "task": "training.tasks.requeue_stuck_certificates",
         "schedule": crontab(minute="*/15"),
+    },
+    "packages-requeue-stuck": {
+        "task": "partners.tasks.requeue_stuck_packages",
+        "schedule": crontab(minute="*/10"),
+    },
+    "packages-expire": {
+        "task": "partners.tasks.expire_packages",
+        "schedule": crontab(minute=5),
     },
     "notifications-requeue-stuck-emails": {
         "task": "accounts.tasks.requeue_stuck_notification_emails",

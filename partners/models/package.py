@@ -120,6 +120,8 @@ class Package(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set once, by the worker finishing the last part: the merge is queued exactly once.
+    assembling = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     # The signed PDF: written once, under a name nobody can guess.
     pdf = models.FileField(upload_to="packages/", blank=True)
