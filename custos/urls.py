@@ -15,5 +15,6 @@ urlpatterns = [
     path("proof/", include("evidence.proof_urls")),
     path("partners/", include("partners.urls")),
     path("meetings/", include("partners.meeting_urls")),
+    path("packages/", include("partners.package_urls")),
     path("training/", include("training.urls")),
 ]

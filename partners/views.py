@@ -74,6 +74,7 @@ def directory_view(request: HttpRequest) -> HttpResponse:
 def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
     from partners.meetings import meetings_visible_to
+    from partners.package_selectors import package_list_for
 
     context = {
         "org": org,
@@ -81,6 +82,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "agreements": org.agreements.all(),
         "shares": selectors.shares_of_organisation_visible_to(request.user, org),
         "meetings": meetings_visible_to(request.user).filter(organiser=org)[:20],
+        "packages": package_list_for(request.user).filter(organisation=org)[:50],
         "can_manage": request.user.has_role(Role.UNIT_ADMIN),
     }
     return render(request, "partners/partner_detail.html", context)

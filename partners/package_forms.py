@@ -1,0 +1,161 @@
+"""Forms of the case package pages. Choices are limited to the case at hand: an id of another
+case's item, allegation or person is simply not a valid choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case, CasePerson
+from evidence.models import Allegation, EvidenceItem
+from partners.models import Package
+
+
+class _ItemChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: EvidenceItem) -> str:
+        return f"{obj.exhibit}: {obj.description[:80]}"
+
+
+class _AllegationChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Allegation) -> str:
+        return obj.audit_label
+
+
+class _PersonChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: CasePerson) -> str:
+        # Only the pseudonym: the decision page does not need the name to pick a person.
+        return f"{obj.pseudonym} ({obj.get_role_display()})"
+
+
+class PackageRequestForm(forms.Form):
+    """A request. A liaison does not see the case's evidence, so only a case lead chooses
+    items and allegations; a liaison describes what they need in the details."""
+
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Package.Purpose.choices)
+    purpose_detail = forms.CharField(
+        label=_("Details of the request"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("The proceedings, the request reference, what the package must show."),
+    )
+    recipient = forms.CharField(
+        label=_("Recipient"),
+        max_length=300,
+        required=False,
+        help_text=_("Printed on the cover and in the watermark of every page."),
+    )
+    sections = forms.MultipleChoiceField(
+        label=_("Sections"),
+        choices=Package.Section.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=Package.Section.values,
+    )
+    all_evidence = forms.BooleanField(label=_("All evidence items"), required=False, initial=True)
+    evidence_items = _ItemChoice(
+        label=_("Only these evidence items"),
+        queryset=EvidenceItem.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    all_allegations = forms.BooleanField(label=_("All allegations"), required=False, initial=True)
+    allegations = _AllegationChoice(
+        label=_("Only these allegations"),
+        queryset=Allegation.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    language = forms.ChoiceField(label=_("Language of the package"), choices=settings.LANGUAGES)
+    deadline = forms.DateField(
+        label=_("Needed by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, case: Case, for_liaison: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if for_liaison:
+            for name in ("recipient", "all_evidence", "evidence_items"):
+                del self.fields[name]
+            for name in ("all_allegations", "allegations"):
+                del self.fields[name]
+        else:
+            self.fields["recipient"].required = True
+            self.fields["evidence_items"].queryset = case.evidence.order_by("number")
+            self.fields["allegations"].queryset = case.allegations.select_related("crime").order_by(
+                "pk"
+            )
+
+    def scope_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "sections": data["sections"],
+            "all_evidence": data.get("all_evidence", True) or not data.get("evidence_items"),
+            "evidence_items": tuple(data.get("evidence_items") or ()),
+            "all_allegations": data.get("all_allegations", True) or not data.get("allegations"),
+            "allegations": tuple(data.get("allegations") or ()),
+        }
+
+
+class PackageDecisionForm(forms.Form):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(APPROVE, _("Approve")), (REJECT, _("Reject"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Required for a rejection; shown to the requester."),
+    )
+    disclose = _PersonChoice(
+        label=_("Include the identity of these protected persons"),
+        queryset=CasePerson.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Everyone else appears by pseudonym only."),
+    )
+    justification = forms.CharField(
+        label=_("Justification for including identities"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, case: Case, can_disclose: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if can_disclose:
+            self.fields["disclose"].queryset = case.persons.filter(protected=True).order_by(
+                "pseudonym"
+            )
+        else:
+            del self.fields["disclose"]
+            del self.fields["justification"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == self.REJECT and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the reason for the rejection."))
+        disclosing = data.get("decision") == self.APPROVE and data.get("disclose")
+        if disclosing and not (data.get("justification") or "").strip():
+            self.add_error(
+                "justification", _("Record why the identity is included in the package.")
+            )
+        return data
+
+
+class PackageRevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for revocation"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class PackageVerifyForm(forms.Form):
+    file = forms.FileField(
+        label=_("Package PDF"),
+        help_text=_("The file is checked and not kept."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )

@@ -1,0 +1,249 @@
+"""Case package pages: request, decide, follow the rendering, download, revoke, verify.
+
+Every package is loaded through ``package_access`` (404 unless visible to the user); the
+case-lead actions then need the lead's permission on the case (403 for other team members).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import recent_login_required, role_required
+from accounts.roles import Role
+from audit.services import audit_record
+from cases import permissions as P
+from cases.selectors import case_access
+from cases.services import case_read_record
+from custos.forms import add_service_errors
+from partners import package_selectors as selectors
+from partners import package_services as services
+from partners.package_forms import (
+    PackageDecisionForm,
+    PackageRequestForm,
+    PackageRevokeForm,
+    PackageVerifyForm,
+)
+from partners.selectors import STAFF_ROLES
+
+GET_POST = require_http_methods(["GET", "POST"])
+STAFF_OR_LIAISON = role_required(*STAFF_ROLES, Role.TRIBUNAL_LIAISON)
+
+
+@STAFF_OR_LIAISON
+@require_GET
+def list_view(request: HttpRequest) -> HttpResponse:
+    packages = selectors.package_list_for(request.user)
+    shares = selectors.package_shares_for_liaison(request.user)
+    return render(
+        request, "partners/package_list.html", {"packages": packages[:200], "shares": shares}
+    )
+
+
+@require_GET
+def case_packages_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = case_access(request.user, case_pk)
+    case_read_record(access=access, actor=request.user, page="packages")
+    return render(
+        request,
+        "partners/package_case.html",
+        {
+            "case": access.case,
+            "access": access,
+            "tab": "packages",
+            "P": P,
+            "packages": selectors.package_list_for(request.user, case=access.case),
+        },
+    )
+
+
+def _request_form(
+    request: HttpRequest, *, case, share, for_liaison: bool, back: str
+) -> HttpResponse:
+    form = PackageRequestForm(request.POST or None, case=case, for_liaison=for_liaison)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            package = services.package_request(
+                actor=request.user,
+                case=case,
+                share=share,
+                purpose=data["purpose"],
+                purpose_detail=data["purpose_detail"],
+                recipient=data.get("recipient", ""),
+                language=data["language"],
+                deadline=data["deadline"],
+                scope=services.Scope(**form.scope_kwargs()),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The package is requested. The case lead decides."))
+            return redirect("packages:detail", pk=package.pk)
+    return render(
+        request,
+        "partners/package_form.html",
+        {"form": form, "case": case, "share": share, "back": back},
+    )
+
+
+@GET_POST
+def request_for_case_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """A case lead requests a package of their case."""
+    access = case_access(request.user, case_pk, P.CHANGE)
+    return _request_form(
+        request, case=access.case, share=None, for_liaison=False, back="packages:case"
+    )
+
+
+@role_required(Role.TRIBUNAL_LIAISON)
+@GET_POST
+def request_for_share_view(request: HttpRequest, share_pk: int) -> HttpResponse:
+    """A liaison requests a package of a case shared with their organisation."""
+    share = selectors.package_share_get(request.user, share_pk)
+    return _request_form(
+        request, case=share.case, share=share, for_liaison=True, back="partners:shared_list"
+    )
+
+
+@require_GET
+def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.package_access(request.user, pk)
+    package = access.package
+    with transaction.atomic():
+        audit_record(actor=request.user, action="package.viewed", target=package)
+    return render(
+        request,
+        "partners/package_detail.html",
+        {
+            "package": package,
+            "access": access,
+            "disclosures": package.disclosures.select_related("case_person", "added_by")
+            if access.case_access
+            else [],
+            "revoke_form": PackageRevokeForm(),
+        },
+    )
+
+
+@require_GET
+def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status box, polled by htmx while the package renders."""
+    access = selectors.package_access(request.user, pk)
+    return render(
+        request, "partners/_package_status.html", {"package": access.package, "access": access}
+    )
+
+
+@recent_login_required
+@GET_POST
+def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.package_access(request.user, pk)
+    if not access.can_decide:
+        raise PermissionDenied
+    package = access.package
+    form = PackageDecisionForm(
+        request.POST or None, case=package.case, can_disclose=access.can_disclose
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["decision"] == PackageDecisionForm.APPROVE:
+                justification = data.get("justification", "")
+                services.package_approve(
+                    package=package,
+                    actor=request.user,
+                    reason=data["reason"],
+                    disclosures=[(cp, justification) for cp in data.get("disclose") or ()],
+                )
+                messages.success(request, _("Approved: the package is queued for rendering."))
+            else:
+                services.package_reject(package=package, actor=request.user, reason=data["reason"])
+                messages.success(request, _("The request is rejected."))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("packages:detail", pk=package.pk)
+    return render(request, "partners/package_decide.html", {"package": package, "form": form})
+
+
+@GET_POST
+def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.package_access(request.user, pk)
+    if not access.can_decide:
+        raise PermissionDenied
+    form = PackageRevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.package_revoke(
+                package=access.package, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The package is revoked."))
+            return redirect("packages:detail", pk=pk)
+    return render(
+        request, "partners/package_revoke.html", {"package": access.package, "form": form}
+    )
+
+
+@require_POST
+def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.package_access(request.user, pk)
+    if not access.can_decide:
+        raise PermissionDenied
+    try:
+        services.package_retry(package=access.package, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The package is queued for rendering again."))
+    return redirect("packages:detail", pk=pk)
+
+
+@require_GET
+def download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.package_access(request.user, pk)
+    try:
+        handle = services.package_download(package=access.package, actor=request.user)
+    except ValidationError as error:
+        return render(
+            request,
+            "partners/package_unavailable.html",
+            {"package": access.package, "message": " ".join(error.messages)},
+            status=410,
+        )
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{access.package.reference}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@GET_POST
+def verify_view(request: HttpRequest) -> HttpResponse:
+    """Anyone logged in may check a PDF: they learn whether we issued it, whether it is intact
+    and signed, and for which package and recipient. Nothing else about the package."""
+    from partners.packages import verify
+
+    form = PackageVerifyForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = verify(upload)
+        outcome = (
+            "valid"
+            if result.issued and result.hash_matches and result.signature_valid
+            else ("altered" if result.issued else "unknown")
+        )
+        services.verification_record(actor=request.user, outcome=outcome, package=result.package)
+    return render(request, "partners/package_verify.html", {"form": form, "result": result})
