@@ -69,6 +69,22 @@ def _schema(conn: BaseDatabaseWrapper) -> str:
         return cursor.fetchone()[0]
 
 
+def ensure_login_role(role: str, password: str, conn: BaseDatabaseWrapper = connection) -> bool:
+    """Creates ``role`` as a plain login role with ``password``, or sets its password;
+    returns whether it was created. (For deployments where the migrating owner may create
+    roles, as in docker-compose.yml.)"""
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        exists = cursor.fetchone() is not None
+        verb = "ALTER" if exists else "CREATE"
+        cursor.execute(
+            f"{verb} ROLE {_quote(conn, role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+            "NOBYPASSRLS PASSWORD %s",
+            [password],
+        )
+    return not exists
+
+
 def grant_app_role(role: str, conn: BaseDatabaseWrapper = connection) -> list[str]:
     """Grants ``role`` the application's privileges on every table; returns the tables.
 

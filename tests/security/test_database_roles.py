@@ -198,3 +198,20 @@ def test_verify_custody_catches_an_edit_made_by_the_superuser(ev: Evidence) -> N
     )
     with pytest.raises(CommandError, match=f"{ev.item.exhibit} broken at event #1"):
         call_command("verify_custody")
+
+
+def test_grant_app_role_creates_a_login_role_with_the_password_of_the_environment(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    role = f"custos_app_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("TEST_APP_DB_PASSWORD", "s3cret-for-the-app")
+    call_command("grant_app_role", role, "--password-env", "TEST_APP_DB_PASSWORD")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolcanlogin, rolsuper, rolpassword IS NOT NULL FROM pg_authid "
+            "WHERE rolname = %s",
+            [role],
+        )
+        assert cursor.fetchone() == (True, False, True)
+    with _AsRole(role) as as_app:
+        assert "permission denied" in as_app.refused("DELETE FROM evidence_custodyevent")
