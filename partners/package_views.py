@@ -101,10 +101,10 @@ def request_for_case_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     )
 
 
-@role_required(Role.TRIBUNAL_LIAISON)
 @GET_POST
 def request_for_share_view(request: HttpRequest, share_pk: int) -> HttpResponse:
-    """A liaison requests a package of a case shared with their organisation."""
+    """A liaison requests a package of a case shared with their organisation (a 404 for
+    everyone else: the share is not theirs)."""
     share = selectors.package_share_get(request.user, share_pk)
     return _request_form(
         request, case=share.case, share=share, for_liaison=True, back="partners:shared_list"

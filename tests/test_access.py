@@ -142,6 +142,15 @@ MATRIX: dict[str, Rule] = {
         for name in ("assessment", "complete", "withdraw")
     },
     "meetings:list": Rule(allowed=("unit_admin", "lead", "investigator", "analyst", "liaison")),
+    "packages:list": Rule(allowed=("unit_admin", "lead", "investigator", "analyst", "liaison")),
+    "packages:verify": Rule(),  # anyone logged in may check a PDF they were given
+    # Views of one package or case: their matrix is tests/partners/test_package_access.py.
+    **{
+        f"packages:{name}": Rule(per_case=True)
+        for name in ("case", "request_case", "request_share", "detail", "progress")
+    },
+    **{f"packages:{name}": Rule(per_case=True) for name in ("decide", "revoke", "download")},
+    "packages:retry": Rule(per_case=True, method="post"),
     "meetings:create": Rule(allowed=("unit_admin", "lead")),
     # Views of one meeting: their matrix is tests/partners/test_meetings.py.
     **{f"meetings:{n}": Rule(per_case=True) for n in ("detail", "edit", "minutes")},

@@ -1,0 +1,139 @@
+"""The access matrix of every case package URL that names one object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role
+from partners import package_services as services
+from partners.models import Package
+from tests.factories import UserFactory
+from tests.partners.conftest import Partners
+from tests.urlwalk import all_routes
+
+ACTORS = (
+    "unit_admin",
+    "lead",
+    "investigator",
+    "analyst",
+    "colleague",
+    "liaison_a",
+    "liaison_b",
+    "trainee",
+)
+NOBODY = dict.fromkeys(ACTORS, 404)
+CASE_TEAM = {**NOBODY, "lead": 200, "investigator": 200, "analyst": 200}
+SEES_PACKAGE = {**CASE_TEAM, "liaison_a": 200}
+LEAD_ACTS = {**NOBODY, "lead": 200, "investigator": 403, "analyst": 403, "liaison_a": 403}
+
+
+@dataclass(frozen=True)
+class Expect:
+    method: str
+    kwargs: Callable[[Partners], dict[str, object]]
+    codes: dict[str, int]
+
+
+def _package(p: Partners, status: str = Package.Status.REQUESTED) -> Package:
+    package = services.package_request(
+        actor=p.liaison_a,
+        case=p.world.case,
+        share=p.share_a,
+        purpose=Package.Purpose.WARRANT,
+        scope=services.Scope(sections=list(Package.Section.values)),
+        language="en",
+    )
+    if status == Package.Status.READY:
+        name = default_storage.save(f"packages/{package.uid}.pdf", ContentFile(b"%PDF-1.7"))
+        Package.objects.filter(pk=package.pk).update(
+            status=status,
+            decided_by=p.world.lead,
+            pdf=name,
+            sha256="b" * 64,
+            expires_at=timezone.now() + timedelta(days=14),
+        )
+    elif status == Package.Status.FAILED:
+        Package.objects.filter(pk=package.pk).update(
+            status=status, decided_by=p.world.lead, error="WeasyPrint ran out of time"
+        )
+    return package
+
+
+def requested(p: Partners) -> dict[str, object]:
+    return {"pk": _package(p).pk}
+
+
+def ready(p: Partners) -> dict[str, object]:
+    return {"pk": _package(p, Package.Status.READY).pk}
+
+
+def failed(p: Partners) -> dict[str, object]:
+    return {"pk": _package(p, Package.Status.FAILED).pk}
+
+
+PACKAGE_ROUTES: dict[str, Expect] = {
+    "packages:case": Expect("get", lambda p: {"case_pk": p.world.case.pk}, CASE_TEAM),
+    "packages:request_case": Expect(
+        "get",
+        lambda p: {"case_pk": p.world.case.pk},
+        {**CASE_TEAM, "investigator": 403, "analyst": 403},
+    ),
+    "packages:request_share": Expect(
+        "get", lambda p: {"share_pk": p.share_a.pk}, {**NOBODY, "liaison_a": 200}
+    ),
+    "packages:detail": Expect("get", requested, SEES_PACKAGE),
+    "packages:progress": Expect("get", requested, SEES_PACKAGE),
+    "packages:decide": Expect("get", requested, LEAD_ACTS),
+    "packages:revoke": Expect("get", ready, LEAD_ACTS),
+    "packages:download": Expect("get", ready, SEES_PACKAGE),
+    "packages:retry": Expect("post", failed, {**LEAD_ACTS, "lead": 302}),
+}
+
+
+def test_every_package_url_with_an_id_is_in_the_matrix() -> None:
+    with_ids = {
+        r.name
+        for r in all_routes()
+        if r.name.startswith("packages:") and set(r.converters) & {"pk", "case_pk", "share_pk"}
+    }
+    assert with_ids == set(PACKAGE_ROUTES)
+
+
+def _actor(p: Partners, name: str) -> User:
+    if name == "trainee":
+        return UserFactory(username="pk_trainee", roles=[Role.TRAINEE])
+    if name in ("liaison_a", "liaison_b"):
+        return getattr(p, name)
+    return getattr(p.world, name)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", sorted(PACKAGE_ROUTES))
+def test_package_url_access(client: Client, partners: Partners, name: str, actor: str) -> None:
+    expect = PACKAGE_ROUTES[name]
+    url = reverse(name, kwargs=expect.kwargs(partners))
+    client.force_login(_actor(partners, actor))
+    response = getattr(client, expect.method)(url)
+    assert response.status_code == expect.codes[actor], f"{actor} on {url}"
+    if response.status_code == 404:
+        body = response.content.decode()
+        assert partners.world.case.title not in body
+        assert "PKG-" not in body
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGE_ROUTES))
+def test_anonymous_users_are_sent_to_login(client: Client, partners: Partners, name: str) -> None:
+    expect = PACKAGE_ROUTES[name]
+    response = getattr(client, expect.method)(reverse(name, kwargs=expect.kwargs(partners)))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
