@@ -25,12 +25,15 @@
         }
       });
       xhr.addEventListener("load", function () {
-        if (xhr.responseURL && xhr.responseURL !== window.location.href) {
-          window.location.assign(xhr.responseURL);
-        } else {
-          document.open();
-          document.write(xhr.responseText);
-          document.close();
+        // The request followed the redirect, and that GET already showed (and so used up)
+        // the page's one-time messages ("E-0001 registered..."): display this response
+        // instead of loading the page a second time, then give the address bar its URL.
+        var url = xhr.responseURL;
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+        if (url && url !== window.location.href) {
+          window.history.replaceState(null, "", url);
         }
       });
       xhr.addEventListener("error", function () {
