@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    # Refused requests (403, 404) with actor, address, path and object ids: custos.security.
+    "custos.security_log.SecurityLogMiddleware",
     "custos.middleware.NoStoreForAuthenticatedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -424,3 +426,5 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+        # Denials, logins, failed logins and lockouts (custos/security_log.py): ids only.
+        "custos.security": {"level": "INFO"},
