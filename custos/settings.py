@@ -424,7 +424,7 @@ LOGGING = {
     "loggers": {
         "django.security": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-    },
-}
         # Denials, logins, failed logins and lockouts (custos/security_log.py): ids only.
         "custos.security": {"level": "INFO"},
+    },
+}
