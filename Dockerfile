@@ -57,6 +57,7 @@ RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(
     CELERY_BROKER_URL=redis://build.invalid:6379/0 \
     EMAIL_URL=consolemail:// \
     CUSTOS_BASE_URL=https://build.invalid \
+    CUSTOS_SIGNING_P12=/build.invalid.p12 \
     python manage.py collectstatic --noinput \
     && mkdir -p /var/lib/custos/files /var/lib/custos/beat \
     && chown -R custos:custos /var/lib/custos

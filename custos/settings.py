@@ -233,6 +233,16 @@ CUSTOS_TRAINING_ATTENDANCE = env.float("CUSTOS_TRAINING_ATTENDANCE", default=0.8
 
 # Case packages: a rendered package can be downloaded for this many days, then expires.
 CUSTOS_PACKAGE_DAYS = env.int("CUSTOS_PACKAGE_DAYS", default=14)
+# The PKCS#12 (certificate and key) that signs case packages, and its passphrase. Outside
+# production, `make run` generates a self-signed development certificate at the default path
+# (manage.py make_signing_cert); production must name a real one.
+if PRODUCTION:
+    CUSTOS_SIGNING_P12 = Path(_required("CUSTOS_SIGNING_P12"))
+else:
+    CUSTOS_SIGNING_P12 = Path(
+        env.str("CUSTOS_SIGNING_P12", default=str(VAR_DIR / "signing" / "dev-signing.p12"))
+    )
+CUSTOS_SIGNING_PASSPHRASE = env.str("CUSTOS_SIGNING_PASSPHRASE", default="")
 
 # Case references: WCU-2026-0007.
 CUSTOS_CASE_PREFIX = env.str("CUSTOS_CASE_PREFIX", default="WCU")

@@ -291,12 +291,18 @@ class ProofSection:
     rows: list[list[str]]
 
 
-def matrix_rows_for_export(allegation: Allegation, user: User) -> ProofSection:
+def matrix_rows_for_export(
+    allegation: Allegation, user: User | None, *, labels: dict[int, str] | None = None
+) -> ProofSection:
     """The package section builder: the matrix of ``allegation`` as seen by ``user``, one
     line per current link, and one line for each row without evidence (marked as a gap).
-    The suspect is named only if ``user`` may see the identity."""
+    The suspect is named only if ``user`` may see the identity. ``labels`` (case person id →
+    label), when given, decides instead of ``user``'s grants: a case package names persons as
+    its disclosures allow."""
     built = matrix(allegation)
-    suspect = suspect_labels(user, allegation.case).get(allegation.suspect_id, "")
+    if labels is None:
+        labels = suspect_labels(user, allegation.case)
+    suspect = labels.get(allegation.suspect_id, "")
     crime = allegation.crime
     crime_label = f"{crime.article} {crime.title}"
     kinds = {

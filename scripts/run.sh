@@ -13,6 +13,8 @@ VAR_DIR=${CUSTOS_VAR_DIR:-var}
 mkdir -p "$VAR_DIR"
 
 "$PY" manage.py migrate --noinput
+# Case packages are signed: a self-signed development certificate unless one is configured.
+"$PY" manage.py make_signing_cert --if-missing
 logins=$("$PY" manage.py seed_demo)
 echo "$logins"
 

@@ -20,6 +20,7 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "EMAIL_URL": "smtp://mail.internal:25",
     "CUSTOS_BASE_URL": "https://custos.example.org",
+    "CUSTOS_SIGNING_P12": "/run/secrets/custos-signing.p12",
 }
 SHOW = """
 import json, django

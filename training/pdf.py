@@ -7,8 +7,6 @@ filesystem. The print stylesheet is read here and handed over as a string.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import segno
 from django.conf import settings
@@ -17,30 +15,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from custos.pdf import SafeURLFetcher
 from training.models import Certificate
-
-try:  # WeasyPrint 68 and later
-    from weasyprint.urls import URLFetcher
-
-    def _fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-        return URLFetcher(allowed_protocols=("data",), allow_redirects=False).fetch(url)
-
-except ImportError:  # pragma: no cover - older WeasyPrint
-    from weasyprint import default_url_fetcher as _fetch
-
 
 STYLESHEET = "training/certificate.css"
 
-
-def data_only_url_fetcher(url: str, *args: Any, **kwargs: Any) -> Any:
-    """Fetches ``data:`` URLs; refuses every other URL (http, file, relative...)."""
-    if urlsplit(url).scheme.lower() != "data":
-        raise ValueError(f"Refused to fetch {url[:80]!r}: only data: URLs are allowed")
-    return _fetch(url, *args, **kwargs)
-
-
-# WeasyPrint 70 reads this on the fetcher when a fetch fails: a refusal skips the resource.
-data_only_url_fetcher._fail_on_errors = False  # type: ignore[attr-defined]
+# The certificate needs no file at all: data: URLs (the QR code) only.
+data_only_url_fetcher = SafeURLFetcher(roots=())
 
 
 def verify_url(certificate: Certificate) -> str:

@@ -1,0 +1,171 @@
+"""Assembling a case package: cover, contents, the parts, the marks on every page.
+
+The cover and the table of contents are one WeasyPrint document rendered as PDF/A-3b with the
+hash manifest attached (``AFRelationship /Data``, listed in the catalogue's ``/AF``): it is
+the base of the final file, and carries its XMP metadata (``pdfaid``), its sRGB output
+intent and its document information. The parts' pages are appended to it with pikepdf
+(qpdf), then every page receives, as an overlay, the matching page of a *stamp* document
+(classification marking, package reference and uid, "page X of Y", a watermark naming the
+recipient). The outline is rebuilt from the parts' headings at their final page numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from partners.models import Package
+from partners.packages import content
+from partners.packages.render import PartResult, render_html
+
+TOC_LEVELS = 2  # headings deeper than this are in the outline only
+UID_KEYWORD = "custos-package-uid:"
+
+
+def marking(package: Package) -> str:
+    return str(package.case.get_classification_display()).upper()
+
+
+def metadata(package: Package) -> dict[str, str]:
+    case = package.case
+    return {
+        "title": f"{package.reference} · {case.reference} · {case.title}",
+        "author": str(_("War Crimes Unit")),
+        "subject": _("%(purpose)s for %(recipient)s")
+        % {
+            "purpose": package.get_purpose_display(),
+            "recipient": package.recipient,
+        },
+        "keywords": f"{UID_KEYWORD}{package.uid} {package.reference} {case.reference}",
+    }
+
+
+def _front_document(
+    package: Package, entries: list[tuple[int, str, int]], front_pages: int
+) -> object:
+    toc = [
+        {"level": level, "label": label, "page": front_pages + index + 1}
+        for level, label, index in entries
+        if level <= TOC_LEVELS
+    ]
+    case = package.case
+    meta = metadata(package)
+    html = render_to_string(
+        "reports/package/front.html",
+        {
+            "package": package,
+            "case": case,
+            "marking": marking(package),
+            "organisation": package.organisation.name if package.organisation_id else "",
+            "requested_by": content.user_label(package.requested_by),
+            "requested_at": content.iso(package.requested_at),
+            "decided_by": content.user_label(package.decided_by),
+            "decided_at": content.iso(package.decided_at),
+            "issued_at": content.iso(timezone.now()),
+            "section_labels": package.section_labels(),
+            "toc": toc,
+            "author": meta["author"],
+            "subject": meta["subject"],
+            "keywords": meta["keywords"],
+        },
+    )
+    return render_html(html)
+
+
+def _stamp_pdf(package: Package, total: int) -> bytes:
+    html = render_to_string(
+        "reports/package/stamp.html",
+        {
+            "package": package,
+            "case": package.case,
+            "marking": marking(package),
+            "watermark": _("For %(recipient)s only") % {"recipient": package.recipient},
+            "numbers": range(1, total + 1),
+            "total": total,
+        },
+    )
+    document = render_html(html)
+    if len(document.pages) != total:
+        raise RuntimeError(f"stamp document has {len(document.pages)} pages, not {total}")
+    return document.write_pdf(pdf_variant="pdf/a-3b")
+
+
+def _outline(pdf: object, items: list[tuple[int, str, int]]) -> None:
+    import pikepdf
+
+    with pdf.open_outline() as outline:
+        outline.root.clear()
+        stack: list[tuple[int, pikepdf.OutlineItem]] = []
+        for level, label, page in items:
+            item = pikepdf.OutlineItem(label, page)
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            (stack[-1][1].children if stack else outline.root).append(item)
+            stack.append((level, item))
+
+
+def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: BinaryIO) -> int:
+    """Cover + contents + parts, stamped, with outline, metadata and the attached manifest,
+    as PDF/A-3b, written UNSIGNED to ``out``. Returns the page count."""
+    import pikepdf
+    from weasyprint import Attachment
+
+    entries: list[tuple[int, str, int]] = []
+    offset = 0
+    for result, _stream in parts:
+        entries += [(level, label, offset + index) for level, label, index in result.bookmarks]
+        offset += result.pages
+    body_pages = offset
+
+    with translation.override(package.language):
+        # The contents' length moves every page number after it: lay it out until stable.
+        front_pages = 2
+        for _attempt in range(5):
+            front = _front_document(package, entries, front_pages)
+            if len(front.pages) == front_pages:
+                break
+            front_pages = len(front.pages)
+        else:  # pragma: no cover - a contents page count that never settles
+            raise RuntimeError("the table of contents does not settle")
+        manifest = Attachment(
+            string=content.manifest_bytes(package),
+            name=content.manifest_filename(package),
+            description=_("Hash manifest of %(reference)s") % {"reference": package.reference},
+            relationship="Data",
+        )
+        front_pdf = front.write_pdf(pdf_variant="pdf/a-3b", attachments=[manifest])
+        total = front_pages + body_pages
+        stamp_pdf = _stamp_pdf(package, total)
+        outline = [
+            (1, _("Cover"), 0),
+            (1, _("Contents"), 1),
+            *[(level, label, front_pages + index) for level, label, index in entries],
+        ]
+
+    pdf = pikepdf.open(io.BytesIO(front_pdf))
+    sources = []
+    try:
+        for result, stream in parts:
+            stream.seek(0)
+            source = pikepdf.open(stream)
+            sources.append(source)
+            if len(source.pages) != result.pages:
+                raise ValueError(
+                    f"a part has {len(source.pages)} pages but its result says {result.pages}"
+                )
+            pdf.pages.extend(source.pages)
+        stamp = pikepdf.open(io.BytesIO(stamp_pdf))
+        sources.append(stamp)
+        for page, mark in zip(pdf.pages, stamp.pages, strict=True):
+            page.add_overlay(mark)
+        _outline(pdf, outline)
+        pdf.save(out)
+        return len(pdf.pages)
+    finally:
+        for source in sources:
+            source.close()
+        pdf.close()
