@@ -10,6 +10,8 @@ must still name ``db``: pytest-django orders and sets up databases by the names 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -34,6 +36,22 @@ def _files_in_a_temporary_folder(settings, tmp_path_factory: pytest.TempPathFact
     root = tmp_path_factory.mktemp("custos-files")
     settings.MEDIA_ROOT = str(root / "files")
     settings.FILE_UPLOAD_TEMP_DIR = str(root)
+
+
+@pytest.fixture(scope="session")
+def signing_p12(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One package signing certificate for the whole run (never the developer's var/)."""
+    from partners.packages.signing import make_development_certificate
+
+    path = tmp_path_factory.mktemp("signing") / "test-signing.p12"
+    return make_development_certificate(path, passphrase="test-passphrase")
+
+
+@pytest.fixture(autouse=True)
+def signing_settings(settings, signing_p12: Path) -> Path:
+    settings.CUSTOS_SIGNING_P12 = signing_p12
+    settings.CUSTOS_SIGNING_PASSPHRASE = "test-passphrase"
+    return signing_p12
 
 
 def _user(username: str, *roles: Role) -> User:

@@ -19,6 +19,7 @@ class Command(BaseCommand):
         from evidence.proof_demo import demo_proof_seed
         from partners.demo import demo_partners_seed
         from partners.meeting_demo import demo_meetings_seed
+        from partners.package_demo import demo_packages_seed
         from training.demo import demo_training_seed
 
         users = demo_users_seed()
@@ -29,10 +30,11 @@ class Command(BaseCommand):
         partners = demo_partners_seed()
         meetings = demo_meetings_seed()
         sessions = demo_training_seed()
+        packages = demo_packages_seed()
         self.stdout.write(
             f"Demo data ready (created now: {created} users, {cases} fictional cases, {items} "
             f"evidence items, {allegations} allegations, {partners} partners, {meetings} meetings, "
-            f"{sessions} training sessions)."
+            f"{sessions} training sessions, {packages} case packages)."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for demo, _ in users:
