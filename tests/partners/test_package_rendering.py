@@ -255,3 +255,33 @@ def test_the_status_box_polls_while_rendering_and_stops_when_ready(
     body = client.get(url).content.decode()
     assert "hx-trigger" not in body
     assert reverse("packages:download", args=[approved.pk]) in body
+
+
+def test_the_verify_page_tells_only_whether_we_issued_it(
+    approved: Package, client: Client, investigator
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    run_worker_steps(approved)
+    approved.refresh_from_db()
+    data = approved.pdf.read()
+    client.force_login(investigator)  # not on the case: learns only what the page says
+    url = reverse("packages:verify")
+    response = client.post(url, {"file": SimpleUploadedFile("p.pdf", data, "application/pdf")})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert approved.reference in body
+    assert approved.recipient in body
+    assert approved.case.title not in body
+    assert approved.case.reference not in body
+    event = AuditEvent.objects.filter(action="package.verified").latest("pk")
+    assert event.details == {"outcome": "valid"}
+
+    response = client.post(
+        url, {"file": SimpleUploadedFile("p.pdf", b"<html>not a pdf</html>", "text/html")}
+    )
+    assert response.status_code == 200
+    assert "alert-danger" in response.content.decode()
+    assert approved.reference not in response.content.decode()
+    event = AuditEvent.objects.filter(action="package.verified").latest("pk")
+    assert event.details == {"outcome": "unknown"}
