@@ -38,7 +38,7 @@ from django.db import connection
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from accounts.models import User
 from accounts.roles import Role
@@ -194,15 +194,20 @@ def label(text: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*(\(required\))?\s*$")
 
 
+def field(page: Page, text: str) -> Locator:
+    """The form field of the page's main content with this label (not the footer's)."""
+    return page.get_by_role("main").get_by_label(label(text))
+
+
 def log_in(page: Page, who: Member) -> None:
     """Logs in through the login page, with the authenticator's code when there is one."""
     page.goto("/accounts/login/")
-    page.get_by_label(label("Username")).fill(who.user.username)
-    page.get_by_label(label("Password")).fill(PASSWORD)
+    field(page, "Username").fill(who.user.username)
+    field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     if who.totp_key:
         expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
-        page.get_by_label(label("Authentication code")).fill(totp_code(who.totp_key))
+        field(page, "Authentication code").fill(totp_code(who.totp_key))
         page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name=f"Welcome, {who.name}")).to_be_visible()
 
@@ -243,10 +248,9 @@ def _database_url() -> str:
 @pytest.fixture
 def celery_worker(live_server, tmp_path: Path) -> Iterator[Worker]:
     """``celery -A custos worker -Q default,reports`` on the test database, the broker of the
-    settings and this test's file storage; stopped (warm shutdown) at the end of the test.
-
-    Requested after the data it needs is committed is not required: tasks queued before the
-    worker is ready wait on the broker."""
+    settings and this test's file storage, with the live server as ``CUSTOS_BASE_URL`` (the
+    links it prints); stopped (warm shutdown) at the end of the test. It may still be starting
+    when the test queues a task: the task waits on the broker."""
     assert connection.vendor == "postgresql", "the worker needs a database it can share"
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
@@ -254,6 +258,9 @@ def celery_worker(live_server, tmp_path: Path) -> Iterator[Worker]:
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         CUSTOS_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         CUSTOS_UPLOAD_TEMP_DIR=str(settings.FILE_UPLOAD_TEMP_DIR),
+        CUSTOS_BASE_URL=live_server.url,
+        CUSTOS_SIGNING_P12=str(settings.CUSTOS_SIGNING_P12),
+        CUSTOS_SIGNING_PASSPHRASE=settings.CUSTOS_SIGNING_PASSPHRASE,
     )
     log = tmp_path / "celery-worker.log"
     with log.open("wb") as out:
