@@ -357,8 +357,8 @@ CELERY_TASK_QUEUES = (
 )
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
-# PDF rendering goes to its own queue, consumed by a worker started with
-# --max-tasks-per-child=1: WeasyPrint does not give memory back.
+# PDF rendering goes to its own queue, consumed by a worker whose processes are replaced once
+# they hold too much memory (--max-memory-per-child): WeasyPrint does not give memory back.
 CELERY_TASK_ROUTES = {
     "*.tasks.render_*": {"queue": "reports"},
     "partners.tasks.assemble_package": {"queue": "reports"},

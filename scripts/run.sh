@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: migrate, load the demo data, then start the web server and the Celery workers
-# (the default queue with beat, and the reports queue whose process is recycled after every
-# task). Ctrl-C stops them all.
+# (the default queue with beat, and the reports queue: two processes rendering package parts
+# in parallel, each replaced once it holds more than 768 MiB). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +31,8 @@ trap cleanup INT TERM EXIT
 "$CELERY" -A custos worker -Q default -n "default@%h" --concurrency 2 --loglevel INFO \
   --beat --schedule "$VAR_DIR/celerybeat-schedule" &
 pids+=($!)
-"$CELERY" -A custos worker -Q reports -n "reports@%h" --concurrency 1 --max-tasks-per-child 1 \
-  --loglevel INFO &
+"$CELERY" -A custos worker -Q reports -n "reports@%h" --concurrency 2 --max-tasks-per-child 20 \
+  --max-memory-per-child 786432 --loglevel INFO &
 pids+=($!)
 "$PY" manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
