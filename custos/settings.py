@@ -434,6 +434,9 @@ LOGGING = {
     "loggers": {
         "django.security": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO: too much for a worker's log.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Denials, logins, failed logins and lockouts (custos/security_log.py): ids only.
         "custos.security": {"level": "INFO"},
     },
