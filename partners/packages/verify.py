@@ -57,8 +57,8 @@ def _digest(file: BinaryIO) -> tuple[str, bytes]:
 
 def _claimed_uid(reader: object) -> uuid.UUID | None:
     try:
-        info = reader.trailer_view.get("/Info")
-        keywords = str(info.get("/Keywords", "")) if info is not None else ""
+        info = reader.trailer_view["/Info"]  # indexing dereferences, .get() would not
+        keywords = str(info["/Keywords"])
     except Exception:  # a broken information dictionary claims nothing
         return None
     match = UID_PATTERN.search(keywords)

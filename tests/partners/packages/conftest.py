@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from cases.models import Crime, ModeOfLiability
+from cases.models import Crime
 from evidence import proof, services
 from evidence.models import CustodyEvent, EvidenceItem, EvidenceLink
 from partners.models import Package
@@ -109,4 +109,29 @@ def packaged(world: World) -> Packaged:  # noqa: F811
     return Packaged(world, make_package(world), items)
 
 
-__all__ = ["HOSTILE", "ModeOfLiability", "Packaged", "make_items", "make_package"]
+def fonts_of(reader: object) -> dict[str, bool]:
+    """Base font name → whether the font file is embedded, over every page and form XObject."""
+    fonts: dict[str, bool] = {}
+    seen: set[int] = set()
+
+    def walk(resources: object) -> None:
+        if resources is None or id(resources) in seen:
+            return
+        seen.add(id(resources))
+        resources = resources.get_object()
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0].get_object() if descendants else font
+            descriptor = target.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            fonts[str(font["/BaseFont"])] = embedded
+        for xobject in (resources.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                walk(xobject.get("/Resources"))
+
+    for page in reader.pages:
+        walk(page.get("/Resources"))
+    return fonts
