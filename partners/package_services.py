@@ -394,6 +394,11 @@ def package_expire_due() -> int:
     for package in due:
         _close(package, Package.Status.EXPIRED, actor=None, reason="")
         audit_record(actor=None, action="package.expired", target=package)
+        _notify(
+            _concerned(package),
+            format_lazy(gettext_lazy("Package {ref} has expired"), ref=package.reference),
+            package,
+        )
     return len(due)
 
 

@@ -364,6 +364,7 @@ def test_the_expiry_job_marks_expired_and_removes_the_file(
     assert package.status == Package.Status.EXPIRED
     assert package.sha256  # kept: a copy can still be recognised
     assert not default_storage.exists(name)
+    assert Notification.objects.filter(user=partners.liaison_a, title__contains="expired")
 
 
 def test_a_revoked_package_cannot_be_downloaded(
