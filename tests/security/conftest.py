@@ -25,7 +25,7 @@ from cases.models import CaseMember, CaseNote
 from evidence import services as evidence_services
 from evidence.models import CustodyTransfer, EvidenceLink
 from partners import meetings
-from partners.models import Contact, FollowUpAction, Meeting
+from partners.models import Contact, FollowUpAction, Meeting, Package
 from tests.cases.conftest import WITNESS_NAME, World, break_glass, world  # noqa: F401
 from tests.evidence.conftest import Evidence, ev, evidence_storage  # noqa: F401
 from tests.evidence.test_proof import build_proof
@@ -57,6 +57,7 @@ class Hostile:
     application: Application
     certificate: Certificate
     notification: Notification
+    package: Package  # requested by liaison_a (of the organisation the case is shared with)
     # The attackers (anonymous is the absence of a user).
     outsider: User
     analyst: User
@@ -72,6 +73,19 @@ class Hostile:
 
     def attacker(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
+
+
+def _package(p: Partners) -> Package:
+    from partners import package_services
+
+    return package_services.package_request(
+        actor=p.liaison_a,
+        case=p.world.case,
+        share=p.share_a,
+        purpose=Package.Purpose.WARRANT,
+        scope=package_services.Scope(sections=list(Package.Section.values)),
+        language="en",
+    )
 
 
 @pytest.fixture
@@ -117,6 +131,7 @@ def hostile(partners: Partners, ev: Evidence) -> Hostile:  # noqa: F811 - import
     application = apply(session, victim, motivation=f"My own reasons {CASE_CANARY}")
     certificate = Certificate.objects.create(application=application)
     notification = NotificationFactory(user=w.lead, title=f"For the lead {CASE_CANARY}")
+    package = _package(partners)
     return Hostile(
         p=partners,
         ev=ev,
@@ -131,6 +146,7 @@ def hostile(partners: Partners, ev: Evidence) -> Hostile:  # noqa: F811 - import
         application=application,
         certificate=certificate,
         notification=notification,
+        package=package,
         outsider=UserFactory(username="h_outsider"),
         analyst=UserFactory(username="h_analyst", roles=[Role.ANALYST]),
         trainee=UserFactory(username="h_trainee", roles=[Role.TRAINEE]),
