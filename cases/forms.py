@@ -15,6 +15,13 @@ from cases.permissions import next_statuses
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def any_country() -> list[tuple[str, str]]:
+    """“Any”, then every country, named and sorted in the active language: filter forms take
+    this callable, because a list built at import would stay in the importing process's
+    language."""
+    return [("", _("Any")), *countries]
+
+
 class CrimeChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Crime) -> str:
         return f"{obj.article} {obj.title}"
@@ -263,9 +270,7 @@ class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any")), *Case.Status.choices]
     )
-    country = LazyTypedChoiceField(
-        label=_("Country"), required=False, choices=[("", _("Any")), *list(countries)]
-    )
+    country = LazyTypedChoiceField(label=_("Country"), required=False, choices=any_country)
     crime_category = forms.ChoiceField(
         label=_("Crime category"),
         required=False,

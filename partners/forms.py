@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
+from cases.forms import any_country
 from partners.models import (
     Agreement,
     CaseShare,
@@ -24,9 +24,7 @@ class DirectoryFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Any")), *PartnerOrganisation.Kind.choices]
     )
-    country = LazyTypedChoiceField(
-        label=_("Country"), required=False, choices=[("", _("Any")), *list(countries)]
-    )
+    country = LazyTypedChoiceField(label=_("Country"), required=False, choices=any_country)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
