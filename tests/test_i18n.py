@@ -22,6 +22,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts import services as account_services
+from accounts.models import User
 from accounts.roles import Role
 from accounts.tasks import send_notification_email
 from cases.models import Crime, ModeOfLiability
@@ -364,3 +365,14 @@ def test_a_certificate_is_in_the_trainees_language(db: None) -> None:
         html = certificate_html(certificate)
     assert 'lang="es"' in HTML_TAG.search(html).group(0)
     assert _translated("Certificate of completion", "es") in html
+
+
+def test_the_printable_statistics_are_right_to_left_in_arabic(unit_admin: User) -> None:
+    unit_admin.preferred_language = "ar"
+    unit_admin.save(update_fields=["preferred_language"])
+    client = Client()
+    client.force_login(unit_admin)
+    html = client.get(reverse("training:statistics_print")).content.decode()
+    tag = HTML_TAG.search(html).group(0)
+    assert 'lang="ar"' in tag
+    assert 'dir="rtl"' in tag
