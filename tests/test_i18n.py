@@ -8,6 +8,7 @@ tests/test_translations.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
@@ -209,7 +210,7 @@ def _translated(msgid: str, language: str) -> str:
     ("page", "who", "address", "message"), MAIN_PAGES, ids=[p[0] for p in MAIN_PAGES]
 )
 def test_main_pages_render_in_the_users_language(
-    pages: Pages, language: str, page: str, who: str, address, message: str
+    pages: Pages, language: str, page: str, who: str, address: Callable[[Pages], str], message: str
 ) -> None:
     user = getattr(pages.world, who)
     user.preferred_language = language
