@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,13 +33,20 @@ def user_create(
     clearance: int,
     password: str | None,
     actor: User | None,
+    preferred_language: str = settings.LANGUAGE_CODE,
 ) -> User:
     """Creates an account with its roles; ``password=None`` leaves it unusable (invitations)."""
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(_("A user with that username already exists."))
     if email and User.objects.filter(email__iexact=email).exists():
         raise ValidationError(_("A user with that e-mail address already exists."))
-    user = User(username=username, email=email, full_name=full_name, clearance=clearance)
+    user = User(
+        username=username,
+        email=email,
+        full_name=full_name,
+        clearance=clearance,
+        preferred_language=preferred_language,
+    )
     if password:
         user.set_password(password)
     else:

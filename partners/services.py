@@ -200,8 +200,11 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, username: str, password: str) -> User:
-    """Creates the liaison's account from a usable invitation, exactly once."""
+def invitation_accept(
+    *, token: str, username: str, password: str, language: str = settings.LANGUAGE_CODE
+) -> User:
+    """Creates the liaison's account from a usable invitation, exactly once, in the language the
+    liaison accepted it in."""
     invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash(token)).first()
     if invitation is None or not invitation.is_usable:
         raise ValidationError(_("This invitation has been used or has expired."))
@@ -218,6 +221,7 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
         clearance=Clearance.RESTRICTED,
         password=password,
         actor=None,
+        preferred_language=language,
     )
     PartnerMembership.objects.create(user=user, organisation=invitation.organisation)
     invitation.used_at = timezone.now()

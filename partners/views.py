@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -216,6 +217,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 token=token,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
+                language=translation.get_language(),
             )
         except ValidationError as error:
             add_service_errors(form, error)

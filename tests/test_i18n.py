@@ -377,3 +377,21 @@ def test_the_printable_statistics_are_right_to_left_in_arabic(unit_admin: User) 
     tag = HTML_TAG.search(html).group(0)
     assert 'lang="ar"' in tag
     assert 'dir="rtl"' in tag
+
+
+def test_a_liaison_account_starts_in_the_language_the_invitation_was_accepted_in(
+    db: None,
+) -> None:
+    from partners import services as partner_services
+
+    admin = UserFactory(username="inviter", roles=[Role.UNIT_ADMIN])
+    organisation = PartnerOrganisation.objects.create(name="Fiscalía de Southvale")
+    _invitation, token = partner_services.invitation_create(
+        actor=admin, organisation=organisation, email="enlace@example.org", full_name="Rosa"
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="es-AR,es;q=0.9")
+    address = reverse("partners:invitation_accept", args=[token])
+    assert 'lang="es"' in HTML_TAG.search(client.get(address).content.decode()).group(0)
+    passphrase = "una frase de paso larga 42"
+    client.post(address, {"username": "rosa", "password1": passphrase, "password2": passphrase})
+    assert User.objects.get(username="rosa").preferred_language == "es"
