@@ -4,10 +4,11 @@
   launched once for the whole package: Playwright's own browser builds are never downloaded.
   It lives for the package only, not the session: Playwright's synchronous API keeps an
   asyncio loop marked as running in the main thread while it is started, and Django refuses
-  ORM calls in a thread with a running loop. The fixture therefore sets
-  ``DJANGO_ALLOW_ASYNC_UNSAFE`` while the browser is up (the tests call the ORM only between
-  browser steps, never concurrently with them) and removes it, with the browser, after the
-  last browser test, so the rest of the suite runs with Django's check intact.
+  ORM calls in a thread with a running loop (and would switch to other connection objects).
+  While the browser is up, the fixture therefore sets ``DJANGO_ALLOW_ASYNC_UNSAFE`` (the
+  tests call the ORM only between browser steps, never concurrently with them) and keeps the
+  main thread on its usual connection; both are undone, with the browser, after the last
+  browser test, so the rest of the suite runs with Django's checks intact.
 - **The server** is pytest-django's ``live_server`` (a threaded WSGI server in this process,
   on the test database), so the tests are transactional and therefore PostgreSQL-only: on
   SQLite the flush after a transactional test would DELETE audit rows, which the append-only
@@ -26,6 +27,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -64,8 +66,17 @@ def browser() -> Iterator[Browser]:
             f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); "
             "the browser tests never download a browser of their own"
         )
+    # Django keeps database connections in an asgiref Local, which switches to per-context
+    # storage while an event loop runs in the thread: the tests would then get a second
+    # connection object, without the serialized data pytest-django restores after each
+    # flush. Pin the main thread's connections to plain thread-local storage meanwhile.
+    storage = connections._connections
+    thread_local = getattr(storage, "_storage", None)
+    if not isinstance(thread_local, threading.local):
+        pytest.fail(f"unexpected storage of Django's connections: {storage!r}")
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    connections._connections = thread_local
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -76,6 +87,7 @@ def browser() -> Iterator[Browser]:
             yield browser
             browser.close()
     finally:
+        connections._connections = storage
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:

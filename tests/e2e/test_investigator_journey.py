@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Clearance
 from accounts.roles import Role
-from tests.e2e.conftest import Member, Pages, expect_message, label, log_in, member
+from tests.e2e.conftest import Member, Pages, expect_message, field, log_in, member
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -30,9 +30,9 @@ def _open_case(page: Page) -> str:
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Cases").click()
     expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
     page.get_by_role("link", name="Open a case").click()
-    page.get_by_label(label("Title")).fill("Shelling of the grain market")
-    page.get_by_label(label("Summary")).fill("Artillery fire on the market at noon.")
-    page.get_by_label(label("Classification")).select_option(label="Restricted")
+    field(page, "Title").fill("Shelling of the grain market")
+    field(page, "Summary").fill("Artillery fire on the market at noon.")
+    field(page, "Classification").select_option(label="Restricted")
     page.get_by_role("button", name="Open the case").click()
     expect_message(page, re.compile(r"Case \S+ opened\."))
     expect(page.get_by_role("heading", level=1)).to_have_text("Shelling of the grain market")
@@ -46,10 +46,10 @@ def _record_incident(page: Page) -> None:
     ).click()
     expect(page.get_by_text("No incident recorded yet.")).to_be_visible()
     page.get_by_role("link", name="Record an incident").click()
-    page.get_by_label(label("Title")).fill("Market shelled at noon")
-    page.get_by_label(label("Date (from)")).fill("2024-04-02")
-    page.get_by_label(label("Place")).fill("Grain market")
-    page.get_by_label(label("Country")).select_option(label="Ukraine")
+    field(page, "Title").fill("Market shelled at noon")
+    field(page, "Date (from)").fill("2024-04-02")
+    field(page, "Place").fill("Grain market")
+    field(page, "Country").select_option(label="Ukraine")
     page.get_by_role("button", name="Save").click()
     expect_message(page, "Incident recorded.")
     expect(page.get_by_role("heading", name="Market shelled at noon")).to_be_visible()
@@ -59,8 +59,8 @@ def _record_protected_witness(page: Page) -> str:
     """Records a witness under protection; returns the pseudonym the page shows."""
     page.get_by_role("navigation", name="Case sections").get_by_role("link", name="Persons").click()
     page.get_by_role("link", name="Record a new person").click()
-    page.get_by_label(label("Role in the case")).select_option(label="Witness")
-    page.get_by_label(label("Full name")).fill(WITNESS)
+    field(page, "Role in the case").select_option(label="Witness")
+    field(page, "Full name").fill(WITNESS)
     page.get_by_label(re.compile(r"^Protect this person")).check()
     page.get_by_label("Identity non-disclosure").check()
     page.get_by_label("Voice distortion").check()
@@ -79,11 +79,11 @@ def _register_file(page: Page, tmp_path: Path) -> str:
         "link", name="Evidence"
     ).click()
     page.get_by_role("link", name="Register evidence").click()
-    page.get_by_label(label("Kind")).select_option(label="Witness statement")
-    page.get_by_label(label("Description")).fill("Statement of a market vendor")
+    field(page, "Kind").select_option(label="Witness statement")
+    field(page, "Description").fill("Statement of a market vendor")
     upload = tmp_path / "statement.pdf"
     upload.write_bytes(STATEMENT)
-    page.get_by_label(label("Original file")).set_input_files(upload)
+    field(page, "Original file").set_input_files(upload)
     page.get_by_role("button", name="Save").click()
     expect_message(page, re.compile(r"\S+ registered\. You are its custodian\."))
     exhibit = re.search(r"(\S+) registered", page.locator("main .messages").inner_text()).group(1)
@@ -95,10 +95,8 @@ def _register_file(page: Page, tmp_path: Path) -> str:
 
 def _add_to_team(page: Page, colleague: Member) -> None:
     page.get_by_role("navigation", name="Case sections").get_by_role("link", name="Team").click()
-    page.get_by_label(label("User")).select_option(
-        label=f"{colleague.name} ({colleague.user.username})"
-    )
-    page.get_by_label(label("Role on this case")).select_option(label="Investigator")
+    field(page, "User").select_option(label=f"{colleague.name} ({colleague.user.username})")
+    field(page, "Role on this case").select_option(label="Investigator")
     page.get_by_role("button", name="Add to the team").click()
     expect_message(page, "Team member added.")
     expect(page.get_by_role("table")).to_contain_text(colleague.name)
@@ -144,10 +142,8 @@ def test_investigator_opens_a_case_and_hands_evidence_to_a_colleague_who_accepts
     ).click()
     page.get_by_role("link", name=exhibit).click()
     page.get_by_role("link", name="Hand over").click()
-    page.get_by_label(label("Hand over to")).select_option(
-        label=f"{colleague.name} ({colleague.user.username})"
-    )
-    page.get_by_label(label("Purpose")).fill("Translation of the statement")
+    field(page, "Hand over to").select_option(label=f"{colleague.name} ({colleague.user.username})")
+    field(page, "Purpose").fill("Translation of the statement")
     page.get_by_role("button", name="Start the hand-over").click()
     expect_message(page, "Hand-over started")
     expect(page.get_by_role("status").filter(has_text="In transit from")).to_contain_text(
@@ -163,8 +159,8 @@ def test_investigator_opens_a_case_and_hands_evidence_to_a_colleague_who_accepts
     notice = other.get_by_role("listitem").filter(has_text="Evidence is being handed over to you")
     notice.get_by_role("button", name="Open").click()
     expect(other.get_by_role("heading", name=f"Accept custody of {exhibit}")).to_be_visible()
-    other.get_by_label(label("Your password")).fill(PASSWORD)
-    other.get_by_label(label("Where you keep it now")).fill("Translation office, safe 3")
+    field(other, "Your password").fill(PASSWORD)
+    field(other, "Where you keep it now").fill("Translation office, safe 3")
     other.get_by_role("button", name="I have received it: take custody").click()
     expect_message(other, f"You are now the custodian of {exhibit}.")
     expect(custodian_of(other)).to_have_text(colleague.name)
