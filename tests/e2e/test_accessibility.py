@@ -37,11 +37,11 @@ AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
 
-# The focused element shows an outline or a box-shadow ring (WCAG 2.4.7, focus visible).
+# The focused element shows Custos's focus ring, a solid outline of at least 2 px (WCAG 2.4.7,
+# focus visible), and not only Bootstrap's faint glow, which has far less than 3:1 contrast.
 FOCUS_RING = """el => {
   const style = getComputedStyle(el);
-  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
-  return outline || (style.boxShadow && style.boxShadow !== 'none');
+  return style.outlineStyle === 'solid' && parseFloat(style.outlineWidth) >= 2;
 }"""
 
 
