@@ -44,9 +44,9 @@ def metadata(package: Package) -> dict[str, str]:
     }
 
 
-def _front_document(
-    package: Package, entries: list[tuple[int, str, int]], front_pages: int
-) -> object:
+def front_html(package: Package, entries: list[tuple[int, str, int]], front_pages: int) -> str:
+    """The cover and the contents (``entries`` at their page in the body, after
+    ``front_pages`` pages of cover and contents)."""
     toc = [
         {"level": level, "label": label, "page": front_pages + index + 1}
         for level, label, index in entries
@@ -54,7 +54,7 @@ def _front_document(
     ]
     case = package.case
     meta = metadata(package)
-    html = render_to_string(
+    return render_to_string(
         "reports/package/front.html",
         {
             "package": package,
@@ -73,25 +73,52 @@ def _front_document(
             "keywords": meta["keywords"],
         },
     )
-    return render_html(html)
 
 
-def _stamp_pdf(package: Package, total: int) -> bytes:
-    html = render_to_string(
-        "reports/package/stamp.html",
-        {
-            "package": package,
-            "case": package.case,
-            "marking": marking(package),
-            "watermark": _("For %(recipient)s only") % {"recipient": package.recipient},
-            "numbers": range(1, total + 1),
-            "total": total,
-        },
-    )
-    document = render_html(html)
-    if len(document.pages) != total:
-        raise RuntimeError(f"stamp document has {len(document.pages)} pages, not {total}")
-    return document.write_pdf(pdf_variant="pdf/a-3b")
+MM = 72 / 25.4  # PDF points per millimetre
+# Where the "Page X of Y" label goes on an A4 page (see .stamp-label in package.css): at the
+# end of the footer line, 16 mm from the edge, on the baseline of the footer's text (measured
+# on the rendered stamp: 7 mm above the page's bottom edge).
+LABEL_WIDTH, LABEL_HEIGHT, LABEL_EDGE, LABEL_BOTTOM = 60 * MM, 4 * MM, 16 * MM, 5.9 * MM
+
+
+def _stamp_pdfs(package: Package, total: int) -> tuple[bytes, bytes]:
+    """The marks of every page (one page, drawn once) and the ``total`` page labels (one
+    tiny page each: rendering a full stamp per page made assembly the slowest step)."""
+    context = {
+        "package": package,
+        "case": package.case,
+        "marking": marking(package),
+        "watermark": _("For %(recipient)s only") % {"recipient": package.recipient},
+        "numbers": range(1, total + 1),
+        "total": total,
+    }
+    stamp = render_html(render_to_string("reports/package/stamp.html", context))
+    labels = render_html(render_to_string("reports/package/labels.html", context))
+    if len(stamp.pages) != 1 or len(labels.pages) != total:
+        raise RuntimeError(f"{len(labels.pages)} page labels for {total} pages")
+    return stamp.write_pdf(pdf_variant="pdf/a-3b"), labels.write_pdf(pdf_variant="pdf/a-3b")
+
+
+def _stamp(pdf: object, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[object]:
+    """Overlays the marks and the page label onto every page of ``pdf``; returns the source
+    documents, which must stay open until ``pdf`` is saved."""
+    import pikepdf
+
+    stamp = pikepdf.open(io.BytesIO(stamp_pdf))
+    labels = pikepdf.open(io.BytesIO(labels_pdf))
+    marks = pdf.copy_foreign(stamp.pages[0].as_form_xobject())
+    for page, label in zip(pdf.pages, labels.pages, strict=True):
+        box = page.mediabox
+        left, bottom, right, top = (float(v) for v in box)
+        page.add_overlay(marks, pikepdf.Rectangle(left, bottom, right, top))
+        x = left + LABEL_EDGE if rtl else right - LABEL_EDGE - LABEL_WIDTH
+        y = bottom + LABEL_BOTTOM
+        page.add_overlay(
+            pdf.copy_foreign(label.as_form_xobject()),
+            pikepdf.Rectangle(x, y, x + LABEL_WIDTH, y + LABEL_HEIGHT),
+        )
+    return [stamp, labels]
 
 
 def _outline(pdf: object, items: list[tuple[int, str, int]]) -> None:
@@ -125,7 +152,7 @@ def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: Bi
         # The contents' length moves every page number after it: lay it out until stable.
         front_pages = 2
         for _attempt in range(5):
-            front = _front_document(package, entries, front_pages)
+            front = render_html(front_html(package, entries, front_pages))
             if len(front.pages) == front_pages:
                 break
             front_pages = len(front.pages)
@@ -139,7 +166,8 @@ def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: Bi
         )
         front_pdf = front.write_pdf(pdf_variant="pdf/a-3b", attachments=[manifest])
         total = front_pages + body_pages
-        stamp_pdf = _stamp_pdf(package, total)
+        stamp_pdf, labels_pdf = _stamp_pdfs(package, total)
+        rtl = translation.get_language_bidi()
         outline = [
             (1, _("Cover"), 0),
             (1, _("Contents"), 1),
@@ -158,10 +186,7 @@ def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: Bi
                     f"a part has {len(source.pages)} pages but its result says {result.pages}"
                 )
             pdf.pages.extend(source.pages)
-        stamp = pikepdf.open(io.BytesIO(stamp_pdf))
-        sources.append(stamp)
-        for page, mark in zip(pdf.pages, stamp.pages, strict=True):
-            page.add_overlay(mark)
+        sources += _stamp(pdf, stamp_pdf, labels_pdf, rtl)
         _outline(pdf, outline)
         pdf.save(out)
         return len(pdf.pages)
