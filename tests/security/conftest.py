@@ -108,7 +108,7 @@ def hostile(partners: Partners, ev: Evidence) -> Hostile:  # noqa: F811 - import
     today = timezone.localdate()
     meeting = meetings.meeting_create(
         actor=w.lead,
-        title=f"Expert meeting {CASE_CANARY}",
+        title="Expert meeting on crater analysis",
         kind=Meeting.Kind.EXPERT,
         start_date=today + timedelta(days=10),
         end_date=today + timedelta(days=11),
