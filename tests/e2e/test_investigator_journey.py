@@ -130,7 +130,6 @@ def test_investigator_opens_a_case_and_hands_evidence_to_a_colleague_who_accepts
     page = pages.new()
     log_in(page, investigator)
     reference = _open_case(page)
-    case_url = page.url
     _record_incident(page)
     pseudonym = _record_protected_witness(page)
     exhibit = _register_file(page, tmp_path)
@@ -155,7 +154,9 @@ def test_investigator_opens_a_case_and_hands_evidence_to_a_colleague_who_accepts
     # The colleague logs in on another device, finds the hand-over among the notifications.
     other = pages.new()
     log_in(other, colleague)
-    other.get_by_role("link", name=re.compile(r"^Notifications")).click()
+    # Two unread: added to the case's team, then the hand-over.
+    other.get_by_role("link", name=re.compile(r"^Notifications\s+2\s+unread$")).click()
+    expect(other.get_by_role("listitem").filter(has_text="added to a case team")).to_have_count(1)
     notice = other.get_by_role("listitem").filter(has_text="Evidence is being handed over to you")
     notice.get_by_role("button", name="Open").click()
     expect(other.get_by_role("heading", name=f"Accept custody of {exhibit}")).to_be_visible()
@@ -165,11 +166,16 @@ def test_investigator_opens_a_case_and_hands_evidence_to_a_colleague_who_accepts
     expect_message(other, f"You are now the custodian of {exhibit}.")
     expect(custodian_of(other)).to_have_text(colleague.name)
     rows = _custody_rows(other)
-    expect(rows.last).to_contain_text("Translation office, safe 3")
-    expect(rows.last).to_contain_text(colleague.name)
+    expect(rows).to_have_count(2)  # received at registration, then transferred
+    # Event, from, to, where: in the order of the columns.
+    expect(rows.last.get_by_role("cell")).to_contain_text(
+        ["Transferred", investigator.name, colleague.name, "Translation office, safe 3"]
+    )
 
     # The colleague is on the team but was not granted the witness's identity.
-    other.goto(case_url.rstrip("/") + "/persons/")
+    other.get_by_role("navigation", name="Case sections").get_by_role(
+        "link", name="Persons"
+    ).click()
     expect(other.get_by_role("table")).to_contain_text(pseudonym)
     expect(other.locator("body")).not_to_contain_text(WITNESS)
     assert WITNESS not in other.content()
