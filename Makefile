@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format ci vendor bench-upload messages
+.PHONY: install run test lint format ci vendor bench-upload bench bench-seed bench-scale messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,3 +50,21 @@ vendor:
 ## bench-upload: 1 GiB evidence upload through gunicorn vs hashlib.sha256 (see bench/README.md)
 bench-upload: install
 	$(PY) bench/upload.py $(BENCH_ARGS)
+
+# The scale benchmarks run over a PostgreSQL database filled by `bench-seed` (docs/benchmarks.md).
+BENCH_DATABASE_URL ?= $(DATABASE_URL)
+BENCH_CASES ?= 100000
+
+## bench-seed: migrate BENCH_DATABASE_URL (an empty PostgreSQL database) and add BENCH_CASES cases
+bench-seed: install
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py migrate --no-input
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py seed_scale --cases $(BENCH_CASES)
+
+## bench-scale: latency, load and chain verification over the seeded BENCH_DATABASE_URL
+bench-scale: install
+	$(PY) bench/latency.py --database-url "$(BENCH_DATABASE_URL)"
+	$(PY) bench/load.py --database-url "$(BENCH_DATABASE_URL)"
+	$(PY) bench/verify_chain.py --database-url "$(BENCH_DATABASE_URL)"
+
+## bench: every benchmark (bench/README.md); the scale ones need a seeded BENCH_DATABASE_URL
+bench: bench-upload bench-scale

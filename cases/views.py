@@ -87,7 +87,7 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         query=(filters.get("q") or "").strip(),
         order=filters.get("order") or "-opened",
     )
-    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    page = selectors.IdsFirstPaginator(cases, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -45,7 +45,7 @@ from evidence.uploads import HashingUploadHandler
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-CUSTODY_LOG_PAGE = 50  # custody events per page of an item
+CUSTODY_LOG_PAGE = 25  # custody events per page of an item
 
 
 def _page(request: HttpRequest, template: str, access: object, **context: object) -> HttpResponse:
