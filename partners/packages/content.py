@@ -27,7 +27,7 @@ from evidence.models import Allegation, CustodyEvent, EvidenceFile, EvidenceItem
 from partners.models import Package
 
 MANIFEST_FORMAT = "custos-package-manifest/1"
-HASH_LINE = 16  # hex characters per printed line of a SHA-256 (4 lines of 16)
+HASH_LINE = 32  # hex characters per printed line of a SHA-256 (2 lines of 32)
 
 
 def snapshot_time(package: Package) -> datetime:
@@ -45,6 +45,12 @@ def iso(value: datetime | None) -> str:
 def hash_lines(value: str) -> list[str]:
     """A hex digest split into fixed-width lines (no costly CSS word breaking)."""
     return [value[i : i + HASH_LINE] for i in range(0, len(value), HASH_LINE)] or [""]
+
+
+def hash_text(value: str) -> str:
+    """The lines of ``hash_lines`` as one text (printed with ``white-space: pre``: one text
+    box per digest is much cheaper to lay out than a box per line)."""
+    return "\n".join(hash_lines(value))
 
 
 def user_label(user: object | None) -> str:

@@ -31,8 +31,8 @@ STYLESHEET = "reports/package.css"
 # WeasyPrint's table layout stays near-linear and a worker stays well under 1 GiB, large
 # enough that the per-part overhead (fonts, stylesheet) stays small.
 EVIDENCE_PER_PART = 100
-CUSTODY_EVENTS_PER_PART = 400
-CUSTODY_ITEMS_PER_PART = 100
+CUSTODY_EVENTS_PER_PART = 150
+CUSTODY_ITEMS_PER_PART = 40
 ALLEGATIONS_PER_PART = 10
 ANNEX_ITEMS_PER_PART = 400
 ANNEX_WIDTH = 118  # characters per printed line of the manifest
@@ -153,7 +153,7 @@ def _evidence(package: Package, params: dict) -> dict:
                         "name": f.filename,
                         "role": roles.get(f.role, f.role),
                         "size": f.blob.size,
-                        "sha": content.hash_lines(f.blob.sha256),
+                        "sha": content.hash_text(f.blob.sha256),
                     }
                     for f in files[item.pk]
                 ],
@@ -182,8 +182,8 @@ def _custody(package: Package, params: dict) -> dict:
                 "target": content.user_label(event.to_user) or event.to_external,
                 "location": event.location,
                 "purpose": event.purpose,
-                "prev": content.hash_lines(event.prev_hash),
-                "hash": content.hash_lines(event.hash),
+                "prev": content.hash_text(event.prev_hash),
+                "hash": content.hash_text(event.hash),
             }
         )
     return {
@@ -200,7 +200,7 @@ def _integrity(package: Package, params: dict) -> dict:
         "unit": _("the War Crimes Unit"),
         "snapshot": content.iso(snapshot),
         "manifest_name": content.manifest_filename(package),
-        "manifest_sha": content.hash_lines(content.manifest_sha256(package)),
+        "manifest_sha": content.hash_text(content.manifest_sha256(package)),
         "item_count": items.count(),
         "file_count": EvidenceFile.objects.filter(
             item__in=items, uploaded_at__lte=snapshot
