@@ -11,6 +11,7 @@ from django_countries.fields import LazyTypedChoiceField
 from accounts.models import Clearance, User
 from cases.models import Case, CaseMember, CasePerson, Crime, Incident, Person, ProtectiveMeasure
 from cases.permissions import next_statuses
+from custos.widgets import FastLazySelect
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -270,7 +271,9 @@ class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any")), *Case.Status.choices]
     )
-    country = LazyTypedChoiceField(label=_("Country"), required=False, choices=any_country)
+    country = LazyTypedChoiceField(
+        label=_("Country"), required=False, choices=any_country, widget=FastLazySelect
+    )
     crime_category = forms.ChoiceField(
         label=_("Crime category"),
         required=False,

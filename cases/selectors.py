@@ -135,20 +135,17 @@ def case_list(
     if country:
         cases = cases.filter(countries__contains=country)
     if crime_category:
-        # Correlated EXISTS, not joins: no DISTINCT over whole case rows, and the work grows
-        # with the user's cases (an index probe each), not with every case of the unit.
-        cases = cases.filter(
-            Exists(
-                Case.crimes.through.objects.filter(
-                    case_id=OuterRef("pk"), crime__category=crime_category
-                )
-            )
-            | Exists(
-                Incident.crimes.through.objects.filter(
-                    incident__case_id=OuterRef("pk"), crime__category=crime_category
-                )
-            )
-        )
+        # One correlated EXISTS over a UNION ALL: checked case by case with index probes, as
+        # far as the list needs. Two EXISTS joined by OR were turned by PostgreSQL into hashes
+        # of every crime link of the unit (half a second at 100,000 cases), and joins needed
+        # DISTINCT over whole case rows.
+        on_case = Case.crimes.through.objects.filter(
+            case_id=OuterRef("pk"), crime__category=crime_category
+        ).values("case_id")
+        on_incident = Incident.crimes.through.objects.filter(
+            incident__case_id=OuterRef("pk"), crime__category=crime_category
+        ).values("incident__case_id")
+        cases = cases.filter(Exists(on_case.union(on_incident, all=True)))
     if classification is not None:
         cases = cases.filter(classification=classification)
     if period_from:

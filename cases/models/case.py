@@ -143,6 +143,9 @@ class Case(models.Model):
                 include=["classification", "status", "created_at"],
                 name="case_visible_covering_idx",
             ),
+            # The case list's default order (newest first): for a user on many cases the
+            # database walks this index and checks membership case by case, stopping at 25.
+            models.Index(fields=["-created_at", "-id"], name="case_newest_first_idx"),
         ]
         permissions = [
             ("contribute_to_case", _("Add and edit incidents, persons and notes")),
