@@ -4,9 +4,10 @@ The cover and the table of contents are one WeasyPrint document rendered as PDF/
 hash manifest attached (``AFRelationship /Data``, listed in the catalogue's ``/AF``): it is
 the base of the final file, and carries its XMP metadata (``pdfaid``), its sRGB output
 intent and its document information. The parts' pages are appended to it with pikepdf
-(qpdf), then every page receives, as an overlay, the matching page of a *stamp* document
-(classification marking, package reference and uid, "page X of Y", a watermark naming the
-recipient). The outline is rebuilt from the parts' headings at their final page numbers.
+(qpdf). Every page then gets the marks (classification, package reference and uid, a
+watermark naming the recipient), drawn once as a form placed under the page's content, and
+its "Page X of Y" label, one tiny WeasyPrint page per label placed into the footer. The
+outline is rebuilt from the parts' headings at their final page numbers.
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ def _stamp_pdfs(package: Package, total: int) -> tuple[bytes, bytes]:
 
 
 def _stamp(pdf: object, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[object]:
-    """Overlays the marks and the page label onto every page of ``pdf``; returns the source
-    documents, which must stay open until ``pdf`` is saved."""
+    """Puts the marks under, and the page label onto, every page of ``pdf``; returns the
+    source documents, which must stay open until ``pdf`` is saved."""
     import pikepdf
 
     stamp = pikepdf.open(io.BytesIO(stamp_pdf))
@@ -111,7 +112,8 @@ def _stamp(pdf: object, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[
     for page, label in zip(pdf.pages, labels.pages, strict=True):
         box = page.mediabox
         left, bottom, right, top = (float(v) for v in box)
-        page.add_overlay(marks, pikepdf.Rectangle(left, bottom, right, top))
+        # Under the content: the watermark must not hide text (the marks are in the margins).
+        page.add_underlay(marks, pikepdf.Rectangle(left, bottom, right, top))
         x = left + LABEL_EDGE if rtl else right - LABEL_EDGE - LABEL_WIDTH
         y = bottom + LABEL_BOTTOM
         page.add_overlay(
