@@ -26,19 +26,23 @@ def test_workers_acknowledge_late_one_task_at_a_time_in_json() -> None:
 
 def test_report_rendering_goes_to_the_reports_queue_and_the_rest_to_default() -> None:
     router = app.amqp.router
-    assert router.route({}, "cases.tasks.render_package")["queue"].name == "reports"
+    assert router.route({}, "partners.tasks.render_package")["queue"].name == "reports"
+    assert router.route({}, "partners.tasks.render_package_part")["queue"].name == "reports"
+    assert router.route({}, "partners.tasks.assemble_package")["queue"].name == "reports"
     assert router.route({}, "training.tasks.render_certificate")["queue"].name == "reports"
     assert router.route({}, "accounts.tasks.send_notification_email")["queue"].name == "default"
     assert {q.name for q in app.conf.task_queues} == {"default", "reports"}
 
 
-def test_beat_schedule_seals_audit_requeues_emails_and_checks_fixity() -> None:
+def test_beat_schedule_seals_audit_requeues_stuck_jobs_checks_fixity_and_expires() -> None:
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert tasks == {
         "audit.tasks.seal_audit_chain",
         "accounts.tasks.requeue_stuck_notification_emails",
         "evidence.tasks.fixity_sweep",
         "training.tasks.requeue_stuck_certificates",
+        "partners.tasks.requeue_stuck_packages",
+        "partners.tasks.expire_packages",
     }
     app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     for name in tasks:
