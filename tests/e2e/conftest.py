@@ -37,7 +37,6 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection, connections
-from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
@@ -122,18 +121,6 @@ class Pages:
             ),
         )
         self.item.stash.setdefault(_PAGES, []).append(page)
-        return page
-
-    def logged_in(self, user: User, **kwargs: object) -> Page:
-        """A page whose context already holds a session of ``user`` (no login form): for
-        tests about pages, not about logging in."""
-        page = self.new(**kwargs)
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-        page.context.add_cookies(
-            [{"name": cookie.key, "value": cookie.value, "url": self.base_url}]
-        )
         return page
 
 
