@@ -54,6 +54,11 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # --- Setup --------------------------------------------------------------------------------------
 
 
@@ -288,17 +293,20 @@ def render_one(package_id: int, key: str, params: dict, path: str) -> tuple:
     from partners.models import Package
     from partners.packages import PartPlan, render_part
 
+    cpu = cpu_seconds()
     package = Package.objects.select_related("case").get(pk=package_id)
     started = time.perf_counter()
     with open(path, "wb") as out:
         result = render_part(package, PartPlan(key, params), out)
-    return result, path, time.perf_counter() - started, os.getpid(), peak_rss_mib()
+    elapsed = time.perf_counter() - started
+    return result, path, elapsed, os.getpid(), peak_rss_mib(), cpu_seconds() - cpu
 
 
 def assemble_and_sign(package_id: int, parts: list[tuple], unsigned: str, signed: str) -> tuple:
     from partners.models import Package
     from partners.packages import assemble, sign
 
+    cpu = cpu_seconds()
     package = Package.objects.select_related("case").get(pk=package_id)
     handles = [(result, open(path, "rb")) for result, path in parts]  # noqa: SIM115
     try:
@@ -311,7 +319,8 @@ def assemble_and_sign(package_id: int, parts: list[tuple], unsigned: str, signed
     finally:
         for _result, handle in handles:
             handle.close()
-    return pages, assembled, time.perf_counter() - started, peak_rss_mib()
+    elapsed = time.perf_counter() - started
+    return pages, assembled, elapsed, peak_rss_mib(), cpu_seconds() - cpu
 
 
 def plain_render(package_id: int, path: str) -> tuple:
@@ -325,6 +334,7 @@ def plain_render(package_id: int, path: str) -> tuple:
     from partners.packages.assemble import front_html
     from partners.packages.render import part_html, plan_parts, stylesheet
 
+    cpu = cpu_seconds()
     started = time.perf_counter()
     package = Package.objects.select_related("case").get(pk=package_id)
     bodies = []
@@ -346,7 +356,8 @@ def plain_render(package_id: int, path: str) -> tuple:
     )
     pages = len(document.pages)
     document.write_pdf(path)
-    return pages, built, time.perf_counter() - started, peak_rss_mib()
+    elapsed = time.perf_counter() - started
+    return pages, built, elapsed, peak_rss_mib(), cpu_seconds() - cpu
 
 
 def pool(workers: int) -> ProcessPoolExecutor:
@@ -393,6 +404,7 @@ def main() -> int:
         f"{settings.CUSTOS_SIGNING_P12}"
     )
 
+    load_before = os.getloadavg()[0]
     # --- Custos's pipeline ---
     started = time.perf_counter()
     plans = plan_parts(package)
@@ -406,7 +418,7 @@ def main() -> int:
         rendered = [future.result() for future in futures]
     parts_done = time.perf_counter()
     with pool(1) as executor:
-        pages, assemble_s, finish_s, assemble_rss = executor.submit(
+        pages, assemble_s, finish_s, assemble_rss, assemble_cpu = executor.submit(
             assemble_and_sign,
             package_id,
             [(result, path) for result, path, *_ in rendered],
@@ -415,8 +427,9 @@ def main() -> int:
         ).result()
     custos_s = time.perf_counter() - started
     worker_rss: dict[int, float] = {}
-    for _result, _path, _seconds, pid, rss in rendered:
+    for _result, _path, _seconds, pid, rss, _cpu in rendered:
         worker_rss[pid] = max(rss, worker_rss.get(pid, 0))
+    custos_cpu = sum(r[5] for r in rendered) + assemble_cpu
     slowest = max(rendered, key=lambda r: r[2])
     body_pages = sum(r[0].pages for r in rendered)
 
@@ -435,6 +448,7 @@ def main() -> int:
             pages,
             custos_s,
             custos_pps,
+            custos_cpu,
             ", ".join(f"{v:.0f}" for v in worker_rss.values()) + f"; assemble {assemble_rss:.0f}",
         )
     ]
@@ -442,7 +456,7 @@ def main() -> int:
     plain_peak = 0.0
     if not args.skip_plain:
         with pool(1) as executor:
-            plain_pages, built_s, plain_s, plain_peak = executor.submit(
+            plain_pages, built_s, plain_s, plain_peak, plain_cpu = executor.submit(
                 plain_render, package_id, str(work / "plain.pdf")
             ).result()
         plain_pps = plain_pages / plain_s
@@ -452,13 +466,14 @@ def main() -> int:
                 plain_pages,
                 plain_s,
                 plain_pps,
+                plain_cpu,
                 f"{plain_peak:.0f} (HTML built in {built_s:.1f} s)",
             )
         )
 
-    print(f"\n{'':38} {'pages':>6} {'seconds':>8} {'pages/s':>8}  peak RSS MiB")
-    for label, n, seconds, pps, rss in rows:
-        print(f"{label:38} {n:>6} {seconds:>8.1f} {pps:>8.1f}  {rss}")
+    print(f"\n{'':38} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'CPU s':>7}  peak RSS MiB")
+    for label, n, seconds, pps, cpu, rss in rows:
+        print(f"{label:38} {n:>6} {seconds:>8.1f} {pps:>8.1f} {cpu:>7.1f}  {rss}")
     print()
     if plain_pps is not None:
         ratio = custos_pps / plain_pps
@@ -474,6 +489,10 @@ def main() -> int:
     )
     if plain_peak:
         print(f"(peak RSS of the plain call's process: {plain_peak:.0f} MiB)")
+    print(
+        f"load average (1 min) {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
+        f"end: above {os.cpu_count()}, other processes took CPU from both sides"
+    )
     if args.keep:
         print(f"\nPDFs kept in {work}")
     else:

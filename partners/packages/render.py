@@ -30,9 +30,9 @@ STYLESHEET = "reports/package.css"
 # Part sizes, measured with bench/package.py on a 2-core machine: small enough that
 # WeasyPrint's table layout stays near-linear and a worker stays well under 1 GiB, large
 # enough that the per-part overhead (fonts, stylesheet) stays small.
-EVIDENCE_PER_PART = 100
-CUSTODY_EVENTS_PER_PART = 150
-CUSTODY_ITEMS_PER_PART = 40
+EVIDENCE_PER_PART = 200
+CUSTODY_EVENTS_PER_PART = 300
+CUSTODY_ITEMS_PER_PART = 60
 ALLEGATIONS_PER_PART = 10
 ANNEX_ITEMS_PER_PART = 400
 ANNEX_WIDTH = 118  # characters per printed line of the manifest
@@ -255,20 +255,31 @@ def stylesheet(font_config: object) -> object:
     )
 
 
+# The parsed stylesheet and its fonts, loaded once per worker process: a package renders in
+# dozens of parts, and parsing the stylesheet and loading the fonts for each was a large share
+# of a small part's time.
+_STYLE: tuple[object, object] | None = None
+
+
+def _style() -> tuple[object, object]:
+    global _STYLE
+    if _STYLE is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        font_config = FontConfiguration()
+        _STYLE = (font_config, stylesheet(font_config))
+    return _STYLE
+
+
 def render_html(html: str) -> object:
     """Lays out ``html`` (no base URL: relative references resolve to nothing) with the
     package stylesheet; returns WeasyPrint's document."""
     from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
 
-    font_config = FontConfiguration()
-    document = HTML(string=html, url_fetcher=SafeURLFetcher()).render(
-        stylesheets=[stylesheet(font_config)],
-        font_config=font_config,
-        pdf_variant="pdf/a-3b",
+    font_config, css = _style()
+    return HTML(string=html, url_fetcher=SafeURLFetcher()).render(
+        stylesheets=[css], font_config=font_config, pdf_variant="pdf/a-3b"
     )
-    document._custos_font_config = font_config  # kept alive until the PDF is written
-    return document
 
 
 def bookmarks_of(document: object) -> list[tuple[int, str, int]]:

@@ -150,6 +150,7 @@ def test_hostile_case_text_is_printed_as_text_and_fetches_nothing(
         return original(self, url, headers)
 
     monkeypatch.setattr(SafeURLFetcher, "fetch", spy)
+    monkeypatch.setattr(render_module, "_STYLE", None)  # load the stylesheet and fonts again
     for key in ("summary", "chronology"):
         out = io.BytesIO()
         render_part(packaged.package, PartPlan(key, {}), out)
