@@ -7,18 +7,22 @@ their work with conditional updates, so a message delivered twice does nothing t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
@@ -422,11 +426,33 @@ class _TemporaryFile(File):
         return self.name
 
 
+TEMPORARY_PREFIX = "custos-package-"
+
+
 def _temporary_path(suffix: str) -> str:
     os.makedirs(settings.FILE_UPLOAD_TEMP_DIR, exist_ok=True)
-    handle, path = tempfile.mkstemp(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR)
+    handle, path = tempfile.mkstemp(
+        prefix=TEMPORARY_PREFIX, suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR
+    )
     os.close(handle)
     return path
+
+
+def _remove_stale_temporaries(older_than: float) -> None:
+    """Files a merge killed with its worker left behind (a finished one removes its own)."""
+    folder = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    if not folder.is_dir():
+        return
+    for path in folder.glob(f"{TEMPORARY_PREFIX}*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < older_than:
+                path.unlink()
+
+
+def _store_bytes(data: bytes, name: str) -> str:
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, ContentFile(data))
 
 
 def _store(path: str, name: str) -> str:
@@ -534,20 +560,21 @@ def package_part_render(part_id: int) -> None:
         pk=part_id
     )
     package = part.package
-    path = _temporary_path(".pdf")
+    # A part is small by design (the plan splits long sections): it renders in memory, so a
+    # worker killed mid-render leaves no file behind; the part is stored once rendered.
+    out = io.BytesIO()
     try:
-        with open(path, "wb") as out:
-            result = pipeline.render_part(
-                package, pipeline.PartPlan(key=part.key, params=part.params), out
-            )
-        name = _store(path, f"packages/parts/{package.uid}/{part.index:05d}.pdf")
+        result = pipeline.render_part(
+            package, pipeline.PartPlan(key=part.key, params=part.params), out
+        )
+        name = _store_bytes(out.getvalue(), f"packages/parts/{package.uid}/{part.index:05d}.pdf")
     except BaseException:
         PackageSection.objects.filter(pk=part_id, status=PackageSection.Status.RENDERING).update(
             status=PackageSection.Status.PENDING
         )
         raise
     finally:
-        _unlink(path)
+        out.close()
     with transaction.atomic():
         locked = Package.objects.select_for_update().get(pk=package.pk)
         PackageSection.objects.filter(pk=part_id).update(
@@ -686,6 +713,7 @@ def packages_requeue_stuck() -> int:
     from partners.tasks import render_package
 
     stale = timezone.now() - STUCK_AFTER
+    _remove_stale_temporaries(stale.timestamp())
     stuck = Package.objects.filter(
         status__in=[Package.Status.RENDERING, Package.Status.QUEUED], claimed_at__lt=stale
     )

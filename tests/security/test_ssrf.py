@@ -6,6 +6,7 @@ few lines (see docs/security.md)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,11 @@ class Renderer:
 
     render: Callable[[str], bytes]
     fetcher: SafeURLFetcher
+    # Names of the files the PDF embeds on purpose (a package's hash manifest, as PDF/A-3
+    # allows), as a regular expression; nothing else may be attached.
+    attachments: str = r"(?!)"
+    # Files the renderer may read from the project's static directories (fonts, print CSS).
+    reads_static: bool = False
 
 
 def _certificate(text: str) -> bytes:
@@ -48,7 +54,82 @@ def _certificate_renderer() -> Renderer:
     return Renderer(_certificate, data_only_url_fetcher)
 
 
-RENDERERS: dict[str, Callable[[], Renderer]] = {"certificate": _certificate_renderer}
+def _package(text: str) -> bytes:
+    """A whole case package, assembled, with ``text`` in the case, an incident, a person and
+    the request (the recipient printed on every page)."""
+    from datetime import date
+
+    from accounts.roles import Role
+    from cases import services as case_services
+    from cases.models import CasePerson
+    from partners import packages as pipeline
+    from partners.models import Package
+    from tests.cases.conftest import open_case
+    from tests.factories import UserFactory
+
+    lead = UserFactory(username="s_lead", roles=[Role.CASE_LEAD])
+    case = open_case(lead, title=f"Case {text}", summary=text)
+    case_services.incident_create(
+        case=case,
+        actor=lead,
+        title=f"Incident {text}",
+        description=text,
+        date_start=date(2024, 4, 2),
+        date_precision="day",
+        place_name=text,
+        country="UA",
+    )
+    case_services.case_person_add(
+        case=case, actor=lead, role=CasePerson.Role.SUSPECT, full_name=text, rank=text
+    )
+    package = Package.objects.create(
+        case=case,
+        recipient=f"Recipient {text}",
+        purpose=Package.Purpose.OTHER,
+        purpose_detail=text,
+        sections=list(Package.Section.values),
+        requested_by=lead,
+        decided_by=lead,
+        decision_reason=text,
+        status=Package.Status.RENDERING,
+    )
+    parts = []
+    for plan in pipeline.plan_parts(package):
+        out = io.BytesIO()
+        parts.append((pipeline.render_part(package, plan, out), out))
+        out.seek(0)
+    pdf = io.BytesIO()
+    pipeline.assemble(package, parts, pdf)
+    return pdf.getvalue()
+
+
+def _package_renderer() -> Renderer:
+    return Renderer(
+        _package,
+        SafeURLFetcher(),
+        attachments=r"PKG-\d+-manifest\.json",
+        reads_static=True,
+    )
+
+
+RENDERERS: dict[str, Callable[[], Renderer]] = {
+    "certificate": _certificate_renderer,
+    "package": _package_renderer,
+}
+
+
+def _static_file(url: str) -> bool:
+    from urllib.parse import unquote, urlsplit
+
+    from custos.pdf import static_roots
+
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return False
+    from pathlib import Path
+
+    path = Path(unquote(parts.path)).resolve()
+    return any(path.is_relative_to(root) for root in static_roots())
 
 
 @pytest.fixture
@@ -69,14 +150,17 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_hostile_text_is_printed_as_text_and_nothing_is_fetched_or_embedded(
     db: None, fetched: list[str], kind: str
 ) -> None:
-    pdf = RENDERERS[kind]().render(HOSTILE)
+    renderer = RENDERERS[kind]()
+    pdf = renderer.render(HOSTILE)
     reader = PdfReader(io.BytesIO(pdf))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "169.254.169.254" in " ".join(text.split()), "the URL is printed as text"
     assert "file:///etc/passwd" in text.replace(" ", "") or "etc/passwd" in text
     assert SECRET_FILE_CONTENT not in pdf
-    assert reader.attachments == {}
-    assert all(url.startswith("data:") for url in fetched), fetched
+    assert all(re.fullmatch(renderer.attachments, name) for name in reader.attachments)
+    for url in fetched:
+        assert url.startswith("data:") or (renderer.reads_static and _static_file(url)), url
+    assert not any("169.254" in url or "passwd" in url for url in fetched), fetched
 
 
 @pytest.mark.parametrize("kind", sorted(RENDERERS))

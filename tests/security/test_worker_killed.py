@@ -88,7 +88,63 @@ def _certificate_job() -> RenderJob:
     )
 
 
-JOBS: dict[str, Callable[[], RenderJob]] = {"certificate": _certificate_job}
+def _package_job() -> RenderJob:
+    """A case package renders in parts: the hang is in the part renderer, and the sweep is the
+    stuck-package job (which renders again only the parts that were not finished)."""
+    from accounts.roles import Role
+    from partners.models import Package, PackageSection
+    from partners.tasks import render_package, requeue_stuck_packages
+    from tests.cases.conftest import open_case
+    from tests.factories import UserFactory
+
+    def create() -> int:
+        """An approved package of a case (for the unit's prosecutor: no share to check), left
+        queued without its message: the test sends it to the worker it controls."""
+        lead = UserFactory(username=f"k_lead_{uuid.uuid4().hex[:6]}", roles=[Role.CASE_LEAD])
+        case = open_case(lead, title="Shelling of the old market")
+        package = Package.objects.create(
+            case=case,
+            recipient="Office of the Prosecutor",
+            purpose=Package.Purpose.TRIAL,
+            sections=["summary", "chronology", "persons"],
+            requested_by=lead,
+            decided_by=lead,
+            decided_at=timezone.now(),
+            status=Package.Status.QUEUED,
+        )
+        return package.pk
+
+    def age(pk: int) -> None:
+        from partners.package_services import STUCK_AFTER
+
+        past = timezone.now() - STUCK_AFTER - timedelta(minutes=1)
+        Package.objects.filter(pk=pk).update(claimed_at=past)
+        PackageSection.objects.filter(package_id=pk).update(claimed_at=past)
+
+    def files(pk: int) -> list[Path]:
+        uid = Package.objects.get(pk=pk).uid
+        return sorted(p for p in Path(settings.MEDIA_ROOT).rglob(f"{uid}.pdf") if p.is_file())
+
+    return RenderJob(
+        renderer="partners.packages:render_part",
+        queue="reports",
+        create=create,
+        enqueue=lambda pk: render_package.delay(pk),
+        status=lambda pk: Package.objects.get(pk=pk).status,
+        rendering=Package.Status.RENDERING,
+        ready=Package.Status.READY,
+        age_claim=age,
+        requeue=requeue_stuck_packages,
+        files=files,
+        recorded_hash=lambda pk: Package.objects.get(pk=pk).sha256,
+        attempts=lambda pk: Package.objects.get(pk=pk).attempts,
+    )
+
+
+JOBS: dict[str, Callable[[], RenderJob]] = {
+    "certificate": _certificate_job,
+    "package": _package_job,
+}
 
 
 def _database_url() -> str:
@@ -112,6 +168,8 @@ class Worker:
             "CUSTOS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "CUSTOS_UPLOAD_TEMP_DIR": str(settings.FILE_UPLOAD_TEMP_DIR),
             "CUSTOS_TEST_HANG_MARKER": str(self.marker),
+            "CUSTOS_SIGNING_P12": str(settings.CUSTOS_SIGNING_P12),
+            "CUSTOS_SIGNING_PASSPHRASE": settings.CUSTOS_SIGNING_PASSPHRASE,
         }
         env.pop("CUSTOS_TEST_HANG", None)
         if hang:
