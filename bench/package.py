@@ -489,9 +489,10 @@ def main() -> int:
     )
     if plain_peak:
         print(f"(peak RSS of the plain call's process: {plain_peak:.0f} MiB)")
+    load_after = os.getloadavg()[0]
     print(
-        f"load average (1 min) {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
-        f"end: above {os.cpu_count()}, other processes took CPU from both sides"
+        f"load average (1 min): {load_before:.1f} at the start, {load_after:.1f} at the end "
+        f"({os.cpu_count()} CPUs; anything else running takes cores from the two workers)"
     )
     if args.keep:
         print(f"\nPDFs kept in {work}")
