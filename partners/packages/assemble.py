@@ -69,6 +69,7 @@ def front_html(package: Package, entries: list[tuple[int, str, int]], front_page
             "issued_at": content.iso(timezone.now()),
             "section_labels": package.section_labels(),
             "toc": toc,
+            "title": meta["title"],
             "author": meta["author"],
             "subject": meta["subject"],
             "keywords": meta["keywords"],
@@ -137,6 +138,19 @@ def _outline(pdf: object, items: list[tuple[int, str, int]]) -> None:
             stack.append((level, item))
 
 
+def _producer(pdf: object) -> None:
+    """Names pyHanko as the producer, in the document information and in the XMP alike.
+
+    PDF/A wants the two to agree, and pyHanko's signature (an incremental update) sets the
+    XMP producer to its own name while it only appends its name to an information producer
+    that lacks it: set both to what they will be after signing."""
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        meta["pdf:Producer"] = VENDOR
+    pdf.docinfo["/Producer"] = VENDOR
+
+
 def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: BinaryIO) -> int:
     """Cover + contents + parts, stamped, with outline, metadata and the attached manifest,
     as PDF/A-3b, written UNSIGNED to ``out``. Returns the page count."""
@@ -190,6 +204,7 @@ def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: Bi
             pdf.pages.extend(source.pages)
         sources += _stamp(pdf, stamp_pdf, labels_pdf, rtl)
         _outline(pdf, outline)
+        _producer(pdf)
         pdf.save(out)
         return len(pdf.pages)
     finally:

@@ -107,7 +107,11 @@ def check_pdfa_metadata_fonts_and_manifest(packaged: Packaged, built: tuple[byte
         meta = pdf.open_metadata()
         assert meta["pdfaid:part"] == "3"
         assert meta["pdfaid:conformance"] == "B"
+        assert meta["dc:title"] == str(pdf.docinfo["/Title"])
+        assert meta["dc:title"].endswith(packaged.world.case.title)
         assert package.reference in meta["dc:title"]
+        # The signature (an incremental update) left the information and the XMP agreeing.
+        assert meta["pdf:Producer"] == str(pdf.docinfo["/Producer"])
         assert pdf.docinfo["/Author"] == "War Crimes Unit"
         assert package.recipient in str(pdf.docinfo["/Subject"])
         intent = pdf.Root.OutputIntents[0]
