@@ -84,22 +84,95 @@ MM = 72 / 25.4  # PDF points per millimetre
 LABEL_WIDTH, LABEL_HEIGHT, LABEL_EDGE, LABEL_BOTTOM = 60 * MM, 4 * MM, 16 * MM, 5.9 * MM
 
 
+LABELS_PER_SHEET = 50
+
+
 def _stamp_pdfs(package: Package, total: int) -> tuple[bytes, bytes]:
-    """The marks of every page (one page, drawn once) and the ``total`` page labels (one
-    tiny page each: rendering a full stamp per page made assembly the slowest step)."""
+    """The marks of every page (one page, drawn once) and the ``total`` page labels, on
+    sheets of ``LABELS_PER_SHEET`` (see ``_label_forms``: a page per label made the labels
+    the slowest step of assembly)."""
     context = {
         "package": package,
         "case": package.case,
         "marking": marking(package),
         "watermark": _("For %(recipient)s only") % {"recipient": package.recipient},
-        "numbers": range(1, total + 1),
+        "sheets": [
+            [
+                {"number": n, "top": (n - start) * 4}
+                for n in range(start, min(total, start + LABELS_PER_SHEET - 1) + 1)
+            ]
+            for start in range(1, total + 1, LABELS_PER_SHEET)
+        ],
+        "sheet_height": LABELS_PER_SHEET * 4,
         "total": total,
     }
     stamp = render_html(render_to_string("reports/package/stamp.html", context))
     labels = render_html(render_to_string("reports/package/labels.html", context))
-    if len(stamp.pages) != 1 or len(labels.pages) != total:
-        raise RuntimeError(f"{len(labels.pages)} page labels for {total} pages")
+    if len(stamp.pages) != 1 or len(labels.pages) != len(context["sheets"]):
+        raise RuntimeError(f"{len(labels.pages)} label sheets for {total} pages")
     return stamp.write_pdf(pdf_variant="pdf/a-3b"), labels.write_pdf(pdf_variant="pdf/a-3b")
+
+
+def _label_forms(pdf: object, labels: object, total: int) -> list[object]:
+    """One form XObject per page label, cut out of the label sheets: each form draws only the
+    text runs of its own label (so that a page's text holds its own label, not the sheet's),
+    clipped to its 4 mm row. WeasyPrint draws each text run as ``BT ... ET`` after a
+    ``gs`` and an ``rg``, under two ``cm`` (flip, px to pt); runs are assigned to rows by
+    their text matrix. The sheet's resources are shared by all its forms."""
+    import pikepdf
+
+    row_px = 4 * 96 / 25.4  # CSS px: the sheet's user space before its px-to-pt scaling
+    forms: list[object] = []
+    for sheet_index, sheet in enumerate(labels.pages):
+        first = sheet_index * LABELS_PER_SHEET
+        count = min(LABELS_PER_SHEET, total - first)
+        prefix: list = []
+        state: dict[str, object] = {}
+        rows: dict[int, list] = {}
+        block: list | None = None
+        row = None
+        for operands, operator in pikepdf.parse_content_stream(sheet):
+            name = str(operator)
+            if block is not None:
+                block.append((operands, operator))
+                if name == "Tm":
+                    row = int(float(operands[5]) // row_px)
+                elif name == "ET":
+                    if row is None or not 0 <= row < count:
+                        raise ValueError("a label outside its sheet")
+                    rows.setdefault(row, []).append(
+                        [(state[k], pikepdf.Operator(k)) for k in ("gs", "rg") if k in state]
+                        + block
+                    )
+                    block, row = None, None
+            elif name == "BT":
+                block = [(operands, operator)]
+            elif name == "cm" and not rows and "rg" not in state:
+                prefix.append((operands, operator))
+            elif name in ("gs", "rg"):
+                state[name] = operands
+        if sorted(rows) != list(range(count)):
+            raise ValueError("label sheet rows do not match the labels")
+        resources = pdf.copy_foreign(sheet.Resources)
+        left, _bottom, right, top = (float(v) for v in sheet.mediabox)
+        height = LABEL_HEIGHT
+        for index in range(count):
+            ops = [([], pikepdf.Operator("q")), *prefix]
+            for run in rows[index]:
+                ops += run
+            ops.append(([], pikepdf.Operator("Q")))
+            y = top - (index + 1) * height
+            forms.append(
+                pikepdf.Stream(
+                    pdf,
+                    pikepdf.unparse_content_stream(ops),
+                    Type=pikepdf.Name.XObject,
+                    Subtype=pikepdf.Name.Form,
+                    BBox=[left, y, right, y + height],
+                    Resources=resources,
+                )
+            )
+    return forms
 
 
 def _stamp(pdf: object, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[object]:
@@ -110,17 +183,15 @@ def _stamp(pdf: object, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[
     stamp = pikepdf.open(io.BytesIO(stamp_pdf))
     labels = pikepdf.open(io.BytesIO(labels_pdf))
     marks = pdf.copy_foreign(stamp.pages[0].as_form_xobject())
-    for page, label in zip(pdf.pages, labels.pages, strict=True):
+    forms = _label_forms(pdf, labels, len(pdf.pages))
+    for page, label in zip(pdf.pages, forms, strict=True):
         box = page.mediabox
         left, bottom, right, top = (float(v) for v in box)
         # Under the content: the watermark must not hide text (the marks are in the margins).
         page.add_underlay(marks, pikepdf.Rectangle(left, bottom, right, top))
         x = left + LABEL_EDGE if rtl else right - LABEL_EDGE - LABEL_WIDTH
         y = bottom + LABEL_BOTTOM
-        page.add_overlay(
-            pdf.copy_foreign(label.as_form_xobject()),
-            pikepdf.Rectangle(x, y, x + LABEL_WIDTH, y + LABEL_HEIGHT),
-        )
+        page.add_overlay(label, pikepdf.Rectangle(x, y, x + LABEL_WIDTH, y + LABEL_HEIGHT))
     return [stamp, labels]
 
 

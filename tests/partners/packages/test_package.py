@@ -282,3 +282,21 @@ def test_custody_events_recorded_after_approval_are_not_in_the_package(
     assert first["custody"]["events"] == 2
     packaged.items[0].refresh_from_db()
     assert first["custody"]["head"] != packaged.items[0].custody_head
+
+
+def test_an_arabic_package_is_assembled_right_to_left(packaged: Packaged) -> None:
+    package = packaged.package
+    package.language = "ar"
+    package.sections = ["summary", "persons"]
+    package.save(update_fields=["language", "sections"])
+    data, pages = build(package)
+    reader = PdfReader(io.BytesIO(data))
+    assert pages == len(reader.pages)
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        # "الصفحة X من Y" (page X of Y): its own label only, though labels are cut out of
+        # shared sheets. pypdf extracts the right-to-left line in visual order.
+        labels = [n for n in range(1, pages + 1) if f"من{n} الصفحة" in text]
+        assert labels == [number], text
+        assert package.reference in text
+    assert all(fonts_of(reader).values())
