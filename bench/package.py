@@ -323,6 +323,11 @@ def assemble_and_sign(package_id: int, parts: list[tuple], unsigned: str, signed
     return pages, assembled, elapsed, peak_rss_mib(), cpu_seconds() - cpu
 
 
+def _body(html: str) -> str:
+    start = html.index(">", html.index("<body")) + 1
+    return html[start : html.rindex("</body>")]
+
+
 def plain_render(package_id: int, path: str) -> tuple:
     """The baseline: every section's HTML in one document, one ``write_pdf`` call."""
     from django.utils import translation
@@ -339,12 +344,10 @@ def plain_render(package_id: int, path: str) -> tuple:
     package = Package.objects.select_related("case").get(pk=package_id)
     bodies = []
     for plan in plan_parts(package):
-        html = part_html(package, plan)
-        body = html[html.index("<body>") + 6 : html.rindex("</body>")]
-        bodies.append(f'<div style="break-before: page">{body}</div>')
+        bodies.append(f'<div style="break-before: page">{_body(part_html(package, plan))}</div>')
     with translation.override(package.language):
         front = front_html(package, [], 2)  # the cover (contents without entries)
-    bodies.insert(0, front[front.index("<body>") + 6 : front.rindex("</body>")])
+    bodies.insert(0, _body(front))
     html = (
         f'<!DOCTYPE html><html lang="{package.language}"><head><meta charset="utf-8">'
         f"<title>{package.reference}</title></head><body>{''.join(bodies)}</body></html>"
