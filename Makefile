@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format ci vendor bench-upload bench bench-seed bench-scale messages
+.PHONY: install run test lint format ci vendor bench-upload bench-package bench bench-seed bench-scale messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,5 +66,10 @@ bench-scale: install
 	$(PY) bench/load.py --database-url "$(BENCH_DATABASE_URL)"
 	$(PY) bench/verify_chain.py --database-url "$(BENCH_DATABASE_URL)"
 
+## bench-package: a package of 2,000 items and 10,000 custody events, Custos's pipeline vs one
+## plain WeasyPrint call (BENCH_PACKAGE_DATABASE_URL, or SQLite in a temporary folder)
+bench-package: install
+	DATABASE_URL="$(BENCH_PACKAGE_DATABASE_URL)" $(PY) bench/package.py
+
 ## bench: every benchmark (bench/README.md); the scale ones need a seeded BENCH_DATABASE_URL
-bench: bench-upload bench-scale
+bench: bench-upload bench-package bench-scale
