@@ -1,12 +1,11 @@
 """A tiny case to package: the world of tests/cases (a protected witness whose real name is a
 canary), three evidence items with files and custody events, an allegation with a link, and
 an approved package of every section. Files live in a temporary folder; the signing
-certificate is generated once per test session."""
+certificate is tests/conftest.py's, generated once per test session."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -15,7 +14,6 @@ from cases.models import Crime
 from evidence import proof, services
 from evidence.models import CustodyEvent, EvidenceItem, EvidenceLink
 from partners.models import Package
-from partners.packages.signing import make_development_certificate
 from tests.cases.conftest import World, world  # noqa: F401 - shared fixture
 from tests.evidence.conftest import evidence_storage, hashed_upload  # noqa: F401
 
@@ -30,19 +28,6 @@ class Packaged:
     world: World
     package: Package
     items: list[EvidenceItem]
-
-
-@pytest.fixture(scope="session")
-def signing_p12(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("signing") / "test-signing.p12"
-    return make_development_certificate(path, passphrase="test-passphrase")
-
-
-@pytest.fixture(autouse=True)
-def signing_settings(settings, signing_p12: Path) -> Path:
-    settings.CUSTOS_SIGNING_P12 = signing_p12
-    settings.CUSTOS_SIGNING_PASSPHRASE = "test-passphrase"
-    return signing_p12
 
 
 def make_items(world: World, count: int, *, description: str = "Statement") -> list[EvidenceItem]:  # noqa: F811
