@@ -55,13 +55,19 @@ def _url(package: Package) -> str:
     return reverse("packages:detail", args=[package.pk])
 
 
-def _notify(users: Iterable[User], title: str, package: Package, *, skip: User | None = None):
+def _notify(
+    users: Iterable[User], title: str, package: Package, *, skip: User | None = None
+) -> None:
+    """Tells each of ``users`` once (not ``skip``); ``title`` is a lazy translation with a
+    ``{ref}`` placeholder for the package's reference, rendered in each one's language."""
     seen: set[int] = set()
     for user in users:
         if user.pk in seen or (skip is not None and user.pk == skip.pk):
             continue
         seen.add(user.pk)
-        notification_send(user=user, title=title, url=_url(package))
+        notification_send(
+            user=user, title=format_lazy(title, ref=package.reference), url=_url(package)
+        )
 
 
 def _concerned(package: Package) -> list[User]:
@@ -181,7 +187,7 @@ def package_request(
     )
     _notify(
         case_leads(case),
-        format_lazy(gettext_lazy("Package {ref} requested: please decide"), ref=package.reference),
+        gettext_lazy("Package {ref} requested: please decide"),
         package,
         skip=actor,
     )
@@ -266,7 +272,7 @@ def package_approve(
     package.refresh_from_db()
     _notify(
         _concerned(package),
-        format_lazy(gettext_lazy("Package {ref} approved"), ref=package.reference),
+        gettext_lazy("Package {ref} approved"),
         package,
         skip=actor,
     )
@@ -292,7 +298,7 @@ def package_reject(*, package: Package, actor: User, reason: str) -> Package:
     audit_record(actor=actor, action="package.rejected", target=package)
     _notify(
         _concerned(package),
-        format_lazy(gettext_lazy("Package {ref} rejected"), ref=package.reference),
+        gettext_lazy("Package {ref} rejected"),
         package,
         skip=actor,
     )
@@ -314,7 +320,7 @@ def package_revoke(*, package: Package, actor: User, reason: str) -> Package:
     audit_record(actor=actor, action="package.revoked", target=package)
     _notify(
         _concerned(package),
-        format_lazy(gettext_lazy("Package {ref} revoked"), ref=package.reference),
+        gettext_lazy("Package {ref} revoked"),
         package,
         skip=actor,
     )
@@ -379,7 +385,7 @@ def package_download(*, package: Package, actor: User) -> IO[bytes]:
     if package.status == Package.Status.READY:
         _notify(
             [package.decided_by] if package.decided_by else [],
-            format_lazy(gettext_lazy("Package {ref} downloaded"), ref=package.reference),
+            gettext_lazy("Package {ref} downloaded"),
             package,
             skip=actor,
         )
@@ -400,7 +406,7 @@ def package_expire_due() -> int:
         audit_record(actor=None, action="package.expired", target=package)
         _notify(
             _concerned(package),
-            format_lazy(gettext_lazy("Package {ref} has expired"), ref=package.reference),
+            gettext_lazy("Package {ref} has expired"),
             package,
         )
     return len(due)
@@ -491,7 +497,7 @@ def _stop_undeliverable(package: Package, reason: str) -> None:
         audit_record(actor=None, action="package.stopped", target=package)
         _notify(
             [*case_leads(package.case), *_concerned(package)],
-            format_lazy(gettext_lazy("Package {ref} was not rendered"), ref=package.reference),
+            gettext_lazy("Package {ref} was not rendered"),
             package,
         )
 
@@ -620,7 +626,7 @@ def package_render_failed(package_id: int, error: str) -> None:
         audit_record(actor=None, action="package.failed", target=package)
         _notify(
             [package.decided_by] if package.decided_by else case_leads(package.case),
-            format_lazy(gettext_lazy("Package {ref} failed to render"), ref=package.reference),
+            gettext_lazy("Package {ref} failed to render"),
             package,
         )
 
@@ -692,7 +698,7 @@ def package_assemble(package_id: int) -> None:
         transaction.on_commit(lambda: [_delete_quietly(n) for n in part_names])
         _notify(
             [*_concerned(package), *([package.decided_by] if package.decided_by else [])],
-            format_lazy(gettext_lazy("Package {ref} is ready to download"), ref=package.reference),
+            gettext_lazy("Package {ref} is ready to download"),
             package,
         )
 
