@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Case, CasePerson
 from evidence.models import Allegation, EvidenceItem
 from partners.models import Package
+from partners.package_selectors import protected_persons_of
 
 
 class _ItemChoice(forms.ModelMultipleChoiceField):
@@ -128,9 +129,7 @@ class PackageDecisionForm(forms.Form):
     def __init__(self, *args: Any, case: Case, can_disclose: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if can_disclose:
-            self.fields["disclose"].queryset = case.persons.filter(protected=True).order_by(
-                "pseudonym"
-            )
+            self.fields["disclose"].queryset = protected_persons_of(case)
         else:
             del self.fields["disclose"]
             del self.fields["justification"]

@@ -8,7 +8,6 @@ their work with conditional updates, so a message delivered twice does nothing t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import logging
 import os
@@ -38,6 +37,7 @@ from audit.services import audit_record
 from cases import permissions as P
 from cases.models import Case, CasePerson
 from cases.selectors import case_permissions
+from custos.files import FileOnDisk, sha256_and_size
 from evidence.models import Allegation, EvidenceItem
 from partners.models import CaseShare, Package, PackageDisclosure, PackageSection
 from partners.package_selectors import case_leads, liaisons_of
@@ -425,13 +425,6 @@ def verification_record(*, actor: User, outcome: str, package: Package | None) -
 # --- Rendering (called by the workers in partners/tasks.py) -------------------------------------
 
 
-class _TemporaryFile(File):
-    """A rendered file on disk: the filesystem storage moves it into place (a rename)."""
-
-    def temporary_file_path(self) -> str:
-        return self.name
-
-
 TEMPORARY_PREFIX = "custos-package-"
 
 
@@ -455,19 +448,12 @@ def _remove_stale_temporaries(older_than: float) -> None:
                 path.unlink()
 
 
-def _store_bytes(data: bytes, name: str) -> str:
+def _store(content: File, name: str) -> str:
+    """Stores ``content`` under exactly ``name``: a file left by an earlier attempt that died
+    after storing is replaced, so one request has one file."""
     if default_storage.exists(name):
         default_storage.delete(name)
-    return default_storage.save(name, ContentFile(data))
-
-
-def _store(path: str, name: str) -> str:
-    """Moves the finished file at ``path`` into storage under exactly ``name``: a file left by
-    an earlier attempt that died after storing is replaced, so one request has one file."""
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    with open(path, "rb") as handle:
-        return default_storage.save(name, _TemporaryFile(handle, name=path))
+    return default_storage.save(name, content)
 
 
 def _unlink(path: str) -> None:
@@ -573,7 +559,9 @@ def package_part_render(part_id: int) -> None:
         result = pipeline.render_part(
             package, pipeline.PartPlan(key=part.key, params=part.params), out
         )
-        name = _store_bytes(out.getvalue(), f"packages/parts/{package.uid}/{part.index:05d}.pdf")
+        name = _store(
+            ContentFile(out.getvalue()), f"packages/parts/{package.uid}/{part.index:05d}.pdf"
+        )
     except BaseException:
         PackageSection.objects.filter(pk=part_id, status=PackageSection.Status.RENDERING).update(
             status=PackageSection.Status.PENDING
@@ -663,8 +651,9 @@ def package_assemble(package_id: int) -> None:
             pages = pipeline.assemble(package, inputs, out)
         with open(unsigned_path, "rb") as unsigned, open(signed_path, "wb") as out:
             pipeline.sign(unsigned, out)
-        digest, size = _sha256_of(signed_path)
-        name = _store(signed_path, f"packages/{package.uid}.pdf")
+        digest, size = sha256_and_size(signed_path)
+        with open(signed_path, "rb") as signed:  # moved into place by a rename
+            name = _store(FileOnDisk(signed, name=signed_path), f"packages/{package.uid}.pdf")
     finally:
         for handle in handles:
             handle.close()
@@ -701,16 +690,6 @@ def package_assemble(package_id: int) -> None:
             gettext_lazy("Package {ref} is ready to download"),
             package,
         )
-
-
-def _sha256_of(path: str) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def packages_requeue_stuck() -> int:

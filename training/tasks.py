@@ -10,22 +10,15 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.files import File
 from django.db.models import F
 from django.utils import timezone
 
+from custos.files import FileOnDisk
 from training.models import Certificate
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(hours=1)
-
-
-class _TemporaryFile(File):
-    """A rendered file on disk: the filesystem storage moves it into place (a rename)."""
-
-    def temporary_file_path(self) -> str:
-        return self.name
 
 
 @shared_task(
@@ -66,7 +59,7 @@ def render_certificate(self, certificate_id: int) -> None:
             out.write(pdf)
         with open(temp_path, "rb") as rendered:
             certificate.pdf.save(
-                f"{certificate.code}.pdf", _TemporaryFile(rendered, name=temp_path), save=False
+                f"{certificate.code}.pdf", FileOnDisk(rendered, name=temp_path), save=False
             )
     except Exception as exc:
         Certificate.objects.filter(pk=certificate_id).update(
