@@ -435,7 +435,7 @@ def seed_scale(
     perm_ids = dict(
         Permission.objects.filter(content_type__app_label="cases").values_list("codename", "pk")
     )
-    crimes = list(Crime.objects.values_list("pk", flat=True))
+    crimes = dict(Crime.objects.values_list("pk", "category"))
     if not crimes:
         raise ImproperlyConfigured("No crimes loaded: run migrate (or load_crimes) first.")
     usernames = dict(
@@ -527,7 +527,7 @@ class _Batch:
         number: int,
         team: Team,
         named: list[int],
-        crimes: list[int],
+        crimes: dict[int, str],
         perm_ids: dict[str, int],
         long_chain_for: str | None,
         pseudonym_prefix: dict[str, str],
@@ -565,6 +565,8 @@ class _Batch:
 
         # Incidents.
         incident_texts: list[str] = []
+        crime_ids = list(crimes)
+        alleged: set[str] = set()
         for _ in range(rng.randint(1, 3)):
             i_place, i_country, i_area = (
                 (place, country, area) if rng.random() < 0.7 else rng.choice(PLACES)
@@ -593,10 +595,9 @@ class _Batch:
                     "updated_at": opened,
                 },
             )
-            self.add(
-                Incident.crimes.through,
-                {"incident_id": incident_id, "crime_id": rng.choice(crimes)},
-            )
+            crime = rng.choice(crime_ids)
+            alleged.add(crimes[crime])
+            self.add(Incident.crimes.through, {"incident_id": incident_id, "crime_id": crime})
             incident_texts += [i_title, description, i_place, i_area]
 
         # Persons: a suspect and a few victims and witnesses, some protected.
@@ -663,6 +664,8 @@ class _Batch:
                 )
 
         # The case row, its crimes, team, permissions and history.
+        case_crimes = rng.sample(crime_ids, rng.randint(1, 2))
+        alleged.update(crimes[crime] for crime in case_crimes)
         search_document = "\n".join(
             p
             for p in [reference, title, summary, SITUATIONS[country], *incident_texts, *pseudonyms]
@@ -687,12 +690,16 @@ class _Batch:
                 "referral_source": "NGO report",
                 "status": status,
                 "search_document": search_document,
+                **{
+                    Case.crime_category_flag(c): c in alleged
+                    for c in Crime.Category  # the flags as cases.services sets them
+                },
                 "created_by_id": lead,
                 "created_at": opened,
                 "updated_at": opened,
             },
         )
-        for crime in rng.sample(crimes, rng.randint(1, 2)):
+        for crime in case_crimes:
             self.add(Case.crimes.through, {"case_id": pk, "crime_id": crime})
         self.audit_row(
             created_at=opened,

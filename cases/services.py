@@ -38,7 +38,12 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
-from cases.selectors import CaseAccess, case_permissions, search_document_for
+from cases.selectors import (
+    CaseAccess,
+    case_permissions,
+    crime_categories_for,
+    search_document_for,
+)
 
 CASE_FIELDS = (
     "title",
@@ -105,6 +110,15 @@ def _lock(case: Case) -> Case:
 
 def _refresh_search(case: Case) -> None:
     Case.objects.filter(pk=case.pk).update(search_document=search_document_for(case))
+
+
+def _refresh_crime_categories(case: Case) -> None:
+    """Sets the case's ``alleges_*`` flags from the crimes of the case and its incidents."""
+    alleged = crime_categories_for(case)
+    flags = {Case.crime_category_flag(c): c in alleged for c in Crime.Category}
+    Case.objects.filter(pk=case.pk).update(**flags)
+    for name, value in flags.items():
+        setattr(case, name, value)
 
 
 def _grant_role(case: Case, user: User, role: str) -> None:
@@ -185,6 +199,7 @@ def case_create(*, actor: User, crimes: Iterable[Crime] = (), **data: Any) -> Ca
     case.full_clean(exclude=["search_document"])
     case.save()
     case.crimes.set(crimes)
+    _refresh_crime_categories(case)
     CaseMember.objects.create(case=case, user=actor, role=CaseMember.Role.LEAD, added_by=actor)
     _grant_role(case, actor, CaseMember.Role.LEAD)
     StatusChange.objects.create(
@@ -209,6 +224,7 @@ def case_update(
     _validate_period(case.period_start, case.period_end)
     if crimes is not None and set(crimes) != set(case.crimes.all()):
         case.crimes.set(crimes)
+        _refresh_crime_categories(case)
         changed.append("crimes")
     if changed:
         case.full_clean(exclude=["search_document"])
@@ -392,6 +408,7 @@ def incident_create(
     incident.full_clean()
     incident.save()
     incident.crimes.set(crimes)
+    _refresh_crime_categories(case)
     _refresh_search(case)
     audit_record(actor=actor, action="incident.created", target=incident)
     return incident
@@ -407,6 +424,7 @@ def incident_update(
     changed = _changed(incident, data, INCIDENT_FIELDS)
     if crimes is not None and set(crimes) != set(incident.crimes.all()):
         incident.crimes.set(crimes)
+        _refresh_crime_categories(incident.case)
         changed.append("crimes")
     if changed:
         incident.full_clean()

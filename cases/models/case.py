@@ -14,6 +14,7 @@ from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import Clearance
+from cases.models.crime import Crime
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -61,7 +62,10 @@ class Case(models.Model):
 
     ``reference`` (``WCU-2026-0007``) is numbered gap-free per year by ``case_create``.
     ``search_document`` is what full-text search reads: title, summary, incidents and the
-    pseudonyms of protected persons. It never holds a person's name.
+    pseudonyms of protected persons. It never holds a person's name. The ``alleges_*`` flags
+    say which categories of crime are alleged on the case or any of its incidents, so that the
+    case list filters on a column of the case (see ``crime_category_flag``). ``cases.services``
+    keeps both up to date.
     """
 
     class Status(models.TextChoices):
@@ -112,6 +116,9 @@ class Case(models.Model):
         "cases.Crime", verbose_name=_("crimes alleged"), blank=True, related_name="cases"
     )
     search_document = models.TextField(blank=True, editable=False)
+    alleges_genocide = models.BooleanField(default=False, editable=False)
+    alleges_crimes_against_humanity = models.BooleanField(default=False, editable=False)
+    alleges_war_crimes = models.BooleanField(default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )
@@ -140,7 +147,14 @@ class Case(models.Model):
             # until the 25 of the page (an index-only scan; see docs/benchmarks.md).
             models.Index(
                 fields=["id"],
-                include=["classification", "status", "created_at"],
+                include=[
+                    "classification",
+                    "status",
+                    "created_at",
+                    "alleges_genocide",
+                    "alleges_crimes_against_humanity",
+                    "alleges_war_crimes",
+                ],
                 name="case_visible_covering_idx",
             ),
             # The case list's default order (newest first): for a user on many cases the
@@ -156,6 +170,16 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    @staticmethod
+    def crime_category_flag(category: str) -> str:
+        """The name of the flag saying the case alleges a crime of ``category``."""
+        return f"alleges_{Crime.Category(category).value}"
+
+    @property
+    def crime_categories(self) -> list[Crime.Category]:
+        """The categories of crime alleged on the case or its incidents, in statute order."""
+        return [c for c in Crime.Category if getattr(self, self.crime_category_flag(c))]
 
     @property
     def audit_case_id(self) -> int:

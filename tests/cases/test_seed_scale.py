@@ -113,6 +113,13 @@ def test_the_case_list_and_a_new_case_work_on_seeded_data(seeded, client: Client
         assert not Case.objects.filter(year=year, number__gt=last).exists()
 
 
+def test_seeded_crime_category_flags_match_the_crimes(seeded) -> None:
+    for case in Case.objects.all():
+        alleged = selectors.crime_categories_for(case)
+        assert set(case.crime_categories) == alleged
+        assert alleged
+
+
 def test_a_second_run_adds_cases_and_reuses_the_users(seeded) -> None:
     users = User.objects.count()
     persons = Person.objects.count()
