@@ -50,9 +50,11 @@ class Migration(migrations.Migration):
             name='alleges_war_crimes',
             field=models.BooleanField(default=False, editable=False),
         ),
-        migrations.RunPython(set_flags, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name='case',
             index=models.Index(fields=['id'], include=('classification', 'status', 'created_at', 'alleges_genocide', 'alleges_crimes_against_humanity', 'alleges_war_crimes'), name='case_visible_covering_idx'),
         ),
+        # Last: on PostgreSQL the UPDATE leaves deferred foreign-key events on the table, and
+        # no schema change of the table may follow it in this transaction.
+        migrations.RunPython(set_flags, migrations.RunPython.noop, elidable=True),
     ]

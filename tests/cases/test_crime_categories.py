@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -89,6 +91,20 @@ def test_the_migration_sets_the_flags_of_existing_cases(world: World) -> None:
     world.case.refresh_from_db()
     assert world.case.crime_categories == [GENOCIDE, WAR]
     assert set(migration.CATEGORIES) == set(Crime.Category.values)
+
+
+@pytest.mark.postgres
+def test_the_migration_runs_over_existing_cases(world: World) -> None:
+    """An upgrade of a database with cases in it. On PostgreSQL an UPDATE of cases leaves
+    deferred foreign-key events that forbid any later change to the table's schema in the same
+    transaction: the migration must not change the table after setting the flags."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the world's own pending checks
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    call_command("migrate", "cases", "0007", verbosity=0)
+    call_command("migrate", "cases", "0008", verbosity=0)
+    world.case.refresh_from_db()
+    assert world.case.crime_categories == [WAR]
 
 
 @pytest.mark.parametrize("category", Crime.Category.values)
