@@ -226,9 +226,9 @@ def search_document_for(case: Case) -> str:
 
 def crime_categories_for(case: Case) -> set[str]:
     """The categories of the crimes alleged on ``case`` or any of its incidents."""
-    on_case = Crime.objects.filter(cases=case).values("category")
-    on_incidents = Crime.objects.filter(incidents__case=case).values("category")
-    return set(on_case.union(on_incidents).values_list("category", flat=True))
+    on_case = Crime.objects.filter(cases=case).order_by().values_list("category", flat=True)
+    on_incidents = Crime.objects.filter(incidents__case=case).order_by()
+    return set(on_case.union(on_incidents.values_list("category", flat=True)))
 
 
 def identity_grants(user: User, case: Case) -> frozenset[int]:
