@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from evidence import services
+from evidence import services, uploads
 from evidence.models import EvidenceFile, EvidenceItem, StoredBlob
 from evidence.storage import blob_name
 from evidence.views import item_create_view
@@ -310,3 +311,34 @@ def test_a_future_collection_date_is_refused(client: Client, world: World) -> No
     )
     assert "This date is in the future." in response.content.decode()
     assert not EvidenceItem.objects.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="Linux and other POSIX kernels only")
+def test_write_back_starts_during_the_upload_and_covers_the_file_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The writer asks the kernel to write each 8 MiB to disk as soon as it is written, so that
+    the ``fsync`` before the answer waits for the tail of the file only (bench/README.md)."""
+    advised: list[tuple[int, int, int]] = []
+    real_fadvise = os.posix_fadvise
+
+    def record(fd: int, offset: int, length: int, advice: int) -> None:
+        advised.append((offset, length, advice))
+        real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(uploads, "WRITEBACK_BYTES", 3 * 1024 * 1024)
+    monkeypatch.setattr(uploads.os, "posix_fadvise", record)
+    data = os.urandom(10 * 1024 * 1024 + 17)
+    upload = hashed_upload(data, "video.bin")
+    try:
+        assert [(offset, length) for offset, length, _ in advised] == [
+            (0, 3 * 1024 * 1024),
+            (3 * 1024 * 1024, 3 * 1024 * 1024),
+            (6 * 1024 * 1024, 3 * 1024 * 1024),
+        ]
+        assert {advice for _, _, advice in advised} == {os.POSIX_FADV_DONTNEED}
+        # Advice never changes the bytes: what was hashed is what is on disk.
+        assert upload.sha256 == hashlib.sha256(data).hexdigest()
+        assert Path(upload.temporary_file_path()).read_bytes() == data
+    finally:
+        upload.close()
