@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -643,4 +644,42 @@ def session_update(
             target=session,
             details={"changed": changed},
         )
+        _notify_session_change(session, changed)
     return session
+
+
+# What participants are told about: a cancellation, or a change of dates or place.
+MOVE_FIELDS = frozenset({"start_date", "end_date", "online", "city", "country"})
+
+
+def _notify_session_change(session: Session, changed: list[str]) -> None:
+    """Tells everyone still applying to, accepted for or waiting for ``session`` that it was
+    cancelled, or that its dates or place changed (with the new ones). Rejected and
+    withdrawn applicants are not told."""
+    if "status" in changed and session.status == Session.Status.CANCELLED:
+        title = gettext_lazy("A training session you applied to was cancelled")
+    elif session.status != Session.Status.CANCELLED and MOVE_FIELDS.intersection(changed):
+        title = gettext_lazy("The dates or place of a training session you applied to changed")
+    else:
+        return
+    body = _session_summary(session)
+    told = Application.objects.filter(
+        session=session,
+        status__in=[
+            Application.Status.APPLIED,
+            Application.Status.ACCEPTED,
+            Application.Status.WAITLISTED,
+        ],
+    ).select_related("applicant")
+    for application in told:
+        _notify(application, title, body)
+
+
+def _describe_session(session: Session) -> str:
+    """Course, dates and place, in the active language (the recipient's when notified)."""
+    start = formats.date_format(session.start_date, "DATE_FORMAT")
+    end = formats.date_format(session.end_date, "DATE_FORMAT")
+    return f"{session.course.title} · {start} \N{EN DASH} {end} · {session.venue}"
+
+
+_session_summary = lazy(_describe_session, str)
