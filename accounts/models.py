@@ -1,7 +1,8 @@
-"""Users, their clearance and roles, and their notifications."""
+"""Users, their clearance and roles, their notifications and their recovery codes."""
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 from accounts.roles import Role
 
@@ -127,3 +129,43 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+def recovery_code_digest(code: str) -> str:
+    """What is stored of a recovery code: the SHA-256 of its normalised form.
+
+    The codes are random (80 bits), so a fast hash is enough: nobody can guess one from its
+    digest, and a digest typed at the login form is not a code. Spaces, hyphens and case do
+    not matter when typing one."""
+    normalised = "".join(code.split()).replace("-", "").lower()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+class RecoveryCodeDevice(Device):
+    """A user's single-use recovery codes, as a django-otp device.
+
+    Unlike django-otp's static device, which keeps its tokens in clear, only a digest of each
+    code is stored (``recovery_code_digest``): reading the database does not reveal a code
+    that could complete a login. A code is consumed by deleting its row, with the device row
+    locked by ``django_otp.match_token``."""
+
+    class Meta:
+        verbose_name = _("Recovery codes")
+        verbose_name_plural = _("Recovery codes")
+
+    def verify_token(self, token: str) -> bool:
+        used, _rows = self.codes.filter(digest=recovery_code_digest(str(token))).delete()
+        return used > 0
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of {self.device}"  # never the digest

@@ -3,6 +3,8 @@ transaction."""
 
 from __future__ import annotations
 
+import base64
+import secrets
 import time
 
 from django.conf import settings
@@ -13,10 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Notification, User
+from accounts.models import (
+    Notification,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    User,
+    recovery_code_digest,
+)
 from accounts.roles import Role
 from audit.services import audit_record
 
@@ -89,11 +96,20 @@ def password_change(*, user: User, new_password: str) -> None:
     audit_record(actor=user, action="account.password_changed", target=user)
 
 
+def _recovery_code() -> str:
+    """16 random base32 characters (80 bits), as django-otp's static tokens."""
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()
+
+
 def _recovery_codes_replace(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    """A new set of recovery codes for ``user``: the codes are returned to be shown once,
+    and only their digests are stored. Earlier codes stop working."""
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    device = RecoveryCodeDevice.objects.create(user=user, name="recovery", confirmed=True)
+    codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(device=device, digest=recovery_code_digest(code)) for code in codes
+    )
     return codes
 
 
@@ -128,7 +144,7 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
 @transaction.atomic
 def two_factor_disable(*, user: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
     audit_record(actor=user, action="auth.2fa_disabled", target=user)
 
 

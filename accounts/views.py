@@ -23,7 +23,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from accounts import auth_session, services
@@ -36,7 +35,7 @@ from accounts.forms import (
     TokenForm,
     TotpSetupForm,
 )
-from accounts.models import User
+from accounts.models import RecoveryCode, RecoveryCodeDevice, User
 from accounts.selectors import has_second_factor, notification_get, notifications_for
 from audit.services import audit_record
 
@@ -120,7 +119,9 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
             audit_record(
                 actor=user,
                 action="auth.2fa_verified",
-                details={"method": "recovery_code" if isinstance(device, StaticDevice) else "totp"},
+                details={
+                    "method": "recovery_code" if isinstance(device, RecoveryCodeDevice) else "totp"
+                },
             )
             return _logged_in_redirect(user, pending.next_url)
         # Counted by django-axes like a wrong password, and audited.
@@ -199,7 +200,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "totp_device": TOTPDevice.objects.filter(user=user, confirmed=True).first(),
-        "recovery_codes_left": StaticToken.objects.filter(device__user=user).count(),
+        "recovery_codes_left": RecoveryCode.objects.filter(device__user=user).count(),
         "required": settings.CUSTOS_REQUIRE_2FA,
     }
     return render(request, "accounts/two_factor.html", context)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from accounts import services
 from accounts.auth_session import AUTH_AT_KEY
-from accounts.models import User
+from accounts.models import RecoveryCode, User, recovery_code_digest
 from tests.conftest import audit_actions
 from tests.factories import PASSWORD
 
@@ -67,9 +67,12 @@ def test_enrolment_shows_a_locally_rendered_qr_code_and_confirms_with_a_code(
     assert "Your recovery codes" in done.content.decode()
     device = TOTPDevice.objects.get(user=investigator)
     assert device.confirmed
-    assert StaticToken.objects.filter(device__user=investigator).count() == 10
-    for token in StaticToken.objects.filter(device__user=investigator):
-        assert token.token in done.content.decode()
+    stored = set(
+        RecoveryCode.objects.filter(device__user=investigator).values_list("digest", flat=True)
+    )
+    assert len(stored) == 10
+    shown = {code for code in done.context["codes"] if code in done.content.decode()}
+    assert {recovery_code_digest(code) for code in shown} == stored
     assert "auth.2fa_enrolled" in audit_actions(actor=investigator)
 
 
@@ -126,7 +129,24 @@ def test_a_recovery_code_works_once(
     client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     again = client.post("/accounts/login/verify/", {"token": codes[0]})
     assert again.status_code == 200
-    assert StaticToken.objects.filter(device__user=user).count() == 9
+    assert RecoveryCode.objects.filter(device__user=user).count() == 9
+
+
+def test_recovery_codes_are_stored_only_as_digests(
+    client: Client, enrolled: tuple[User, TOTPDevice, list[str]]
+) -> None:
+    """Someone who reads the database learns no code: neither a code nor the stored digest
+    typed at the login form completes a login."""
+    user, _, codes = enrolled
+    stored = list(RecoveryCode.objects.filter(device__user=user).values_list("digest", flat=True))
+    assert not set(codes) & set(stored)
+    assert all(code not in digest for code in codes for digest in stored)
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    for digest in (stored[0], stored[0][:16]):
+        refused = client.post("/accounts/login/verify/", {"token": digest})
+        assert refused.status_code == 200
+        assert "_auth_user_id" not in client.session
+    assert RecoveryCode.objects.filter(device__user=user).count() == 10
 
 
 def test_wrong_codes_count_towards_the_lockout(
@@ -212,7 +232,7 @@ def test_sensitive_two_factor_changes_ask_for_the_password_again(
     _login_an_hour_ago(client, user)
     response = client.post("/accounts/2fa/recovery-codes/")
     assert response["Location"] == "/accounts/reauth/?next=%2Faccounts%2F2fa%2Frecovery-codes%2F"
-    assert StaticToken.objects.filter(device__user=user, token=codes[0]).exists()
+    assert RecoveryCode.objects.filter(digest=recovery_code_digest(codes[0])).exists()
 
     wrong = client.post(
         "/accounts/reauth/", {"password": "nope", "next": "/accounts/2fa/recovery-codes/"}
@@ -227,7 +247,7 @@ def test_sensitive_two_factor_changes_ask_for_the_password_again(
     assert "auth.reauthenticated" in audit_actions(actor=user)
     fresh = client.post("/accounts/2fa/recovery-codes/")
     assert "Your recovery codes" in fresh.content.decode()
-    assert not StaticToken.objects.filter(device__user=user, token=codes[0]).exists()
+    assert not RecoveryCode.objects.filter(digest=recovery_code_digest(codes[0])).exists()
     assert audit_actions(actor=user)[-1] == "auth.recovery_codes_regenerated"
 
 
@@ -238,3 +258,26 @@ def test_replacing_the_authenticator_needs_a_recent_login(
     _login_an_hour_ago(client, user)
     response = client.get(SETUP)
     assert response["Location"].startswith("/accounts/reauth/")
+
+
+def test_the_migration_turns_clear_static_tokens_into_digests(investigator: User) -> None:
+    """Codes issued before recovery codes were hashed keep working, and leave no clear copy."""
+    from django.apps import apps
+    from django_otp import match_token
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    static = StaticDevice.objects.create(user=investigator, name="recovery", confirmed=True)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=static, token=t) for t in ("abcdefghijklmnop", "qrstuvwxyz234567")
+    )
+    migration = importlib.import_module(
+        "accounts.migrations.0004_recovery_codes_from_static_tokens"
+    )
+    migration.to_digests(apps, None)
+    assert not StaticToken.objects.exists()
+    assert not StaticDevice.objects.exists()
+    assert RecoveryCode.objects.filter(device__user=investigator).count() == 2
+    assert migration.digest("ABCD EFGH-ijkl mnop") == recovery_code_digest("abcdefghijklmnop")
+    assert match_token(investigator, "abcdefghijklmnop") is not None
+    assert match_token(investigator, "abcdefghijklmnop") is None  # used once
+    assert RecoveryCode.objects.filter(device__user=investigator).count() == 1
