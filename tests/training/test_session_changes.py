@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Notification, User
 from audit.models import AuditEvent
@@ -99,3 +101,14 @@ def test_each_participant_reads_it_in_their_language(
     )
     assert note.body.endswith("En ligne")
     assert Notification.objects.get(user=people["applied"].applicant).title == MOVED
+
+
+def test_the_edit_page_says_who_will_be_told(
+    client: Client, session: Session, training_admin: User
+) -> None:
+    client.force_login(training_admin)
+    edit = client.get(reverse("training:session_edit", args=[session.pk])).content.decode()
+    assert 'id="session-notice"' in edit
+    assert "are notified when you cancel the session" in edit
+    new = client.get(reverse("training:session_create")).content.decode()
+    assert 'id="session-notice"' not in new
