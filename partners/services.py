@@ -17,8 +17,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Clearance, User
 from accounts.roles import Role
@@ -145,10 +145,16 @@ def agreement_add(
 
 @transaction.atomic
 def invitation_create(
-    *, actor: User, organisation: PartnerOrganisation, email: str, full_name: str
+    *,
+    actor: User,
+    organisation: PartnerOrganisation,
+    email: str,
+    full_name: str,
+    language: str = "",
 ) -> tuple[Invitation, str]:
     """Invites a liaison. Returns the invitation and its token, which exists only here and in
-    the e-mail: the database keeps its hash."""
+    the e-mail: the database keeps its hash. The e-mail is written in ``language`` (by
+    default the inviting admin's current language)."""
     _require_unit_admin(actor)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("An account with this e-mail address already exists.")})
@@ -163,6 +169,7 @@ def invitation_create(
         organisation=organisation,
         email=email,
         full_name=full_name,
+        language=language or get_language() or settings.LANGUAGE_CODE,
         token_hash=token_hash(token),
         created_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.CUSTOS_INVITATION_DAYS),
@@ -182,9 +189,12 @@ def invitation_create(
 
 def _send_invitation(invitation: Invitation, link: str) -> None:
     context = {"invitation": invitation, "link": link}
+    with override(invitation.language):
+        subject = render_to_string("partners/email/invitation_subject.txt", context).strip()
+        message = render_to_string("partners/email/invitation_body.txt", context)
     send_mail(
-        subject=render_to_string("partners/email/invitation_subject.txt", context).strip(),
-        message=render_to_string("partners/email/invitation_body.txt", context),
+        subject=subject,
+        message=message,
         from_email=None,
         recipient_list=[invitation.email],
         fail_silently=True,  # the unit admin also sees the link once, to pass on another way

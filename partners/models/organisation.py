@@ -161,6 +161,13 @@ class Invitation(models.Model):
     )
     email = models.EmailField(_("e-mail"))
     full_name = models.CharField(_("full name"), max_length=200)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the invitation e-mail."),
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -18,13 +18,17 @@ PASSWORD = "a strong liaison passphrase 42"
 
 
 def _invite(
-    client: Client, partners: Partners, email: str = "clerk@tribunal.example", capture=None
+    client: Client,
+    partners: Partners,
+    email: str = "clerk@tribunal.example",
+    capture=None,
+    language: str = "en",
 ):
     client.force_login(partners.world.unit_admin)
     with capture(execute=True):
         response = client.post(
             reverse("partners:invite", args=[partners.org_a.pk]),
-            {"full_name": "Clara Clerk", "email": email},
+            {"full_name": "Clara Clerk", "email": email, "language": language},
         )
     return response
 
@@ -104,3 +108,28 @@ def test_a_weak_password_keeps_the_invitation_usable(
 def test_a_guessed_token_is_refused(client: Client, partners: Partners) -> None:
     response = client.get(reverse("partners:invitation_accept", args=["not-a-real-token"]))
     assert response.status_code == 410
+
+
+def test_the_invitation_e_mail_is_written_in_the_language_chosen_for_it(
+    client: Client, partners: Partners, django_capture_on_commit_callbacks
+) -> None:
+    client.force_login(partners.world.unit_admin)
+    form = client.get(reverse("partners:invite", args=[partners.org_a.pk])).content.decode()
+    assert '<option value="en" selected>' in form  # the admin's own language by default
+    response = _invite(client, partners, capture=django_capture_on_commit_callbacks, language="fr")
+    assert "Invitation sent" in response.content.decode()  # the admin's page stays in English
+    assert Invitation.objects.get().language == "fr"
+    (sent,) = mail.outbox
+    assert sent.subject.startswith("[Custos] Invitation à rejoindre Custos en tant qu")
+    assert sent.subject.endswith(partners.org_a.name)
+    assert sent.body.startswith("Bonjour Clara Clerk,")
+
+
+def test_an_invitation_in_an_unknown_language_is_refused(
+    client: Client, partners: Partners, django_capture_on_commit_callbacks
+) -> None:
+    response = _invite(client, partners, capture=django_capture_on_commit_callbacks, language="xx")
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
