@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Clearance
 from cases.models import Case, CasePerson
 from custos.append_only import Guard
 
@@ -99,6 +100,27 @@ class EvidenceItem(models.Model):
     capture_page_sha256 = models.CharField(
         _("SHA-256 of the captured page"), max_length=64, blank=True
     )
+    capture_platform = models.CharField(
+        _("platform"), max_length=200, blank=True, help_text=_("e.g. a social network or site.")
+    )
+    capture_account = models.CharField(
+        _("account"), max_length=300, blank=True, help_text=_("Who published it there.")
+    )
+    capture_published_at = models.DateTimeField(_("published on"), null=True, blank=True)
+    # Protected persons this item identifies besides its source person (a statement names
+    # them, a photograph shows their face): its files are read only by holders of every one
+    # of their identities (evidence.access).
+    identifies = models.ManyToManyField(
+        CasePerson,
+        verbose_name=_("identifies"),
+        blank=True,
+        related_name="evidence_identifying",
+        help_text=_("Protected persons whose identity the item's files reveal."),
+    )
+    # An item may be classified above its case (never below: the case's level is a floor).
+    classification = models.PositiveSmallIntegerField(
+        _("classification"), choices=Clearance.choices, default=Clearance.UNCLASSIFIED
+    )
     custody_seq = models.PositiveIntegerField(default=0, editable=False)
     custody_head = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -178,6 +200,17 @@ class EvidenceFile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # A redacted copy is served to users without the identities only once a case lead who
+    # holds them has approved it (evidence.access).
+    redaction_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    redaction_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["item", "uploaded_at", "id"]
@@ -282,6 +315,7 @@ class CustodyEvent(models.Model):
         RELEASED = "released", _("Released to a partner")
         RETURNED_TO_OWNER = "returned_to_owner", _("Returned to owner")
         DESTROYED = "destroyed", _("Destroyed")
+        FILE_ATTACHED = "file_attached", _("File attached")
 
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="custody_events")
     seq = models.PositiveIntegerField()
@@ -300,6 +334,18 @@ class CustodyEvent(models.Model):
     location = models.CharField(_("location"), max_length=300, blank=True)
     purpose = models.CharField(_("purpose"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # A file attached to the item (kind ``file_attached``): which file, its bytes' SHA-256,
+    # its role and name are part of the hash chain, so re-pointing a file at other bytes is
+    # named by verify_custody.
+    file = models.ForeignKey(
+        "EvidenceFile", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    file_role = models.CharField(max_length=20, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    # An event recorded out of order (occurred before the previous event or the acquisition)
+    # says why; both times are shown.
+    late_reason = models.TextField(_("reason for the late entry"), blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 

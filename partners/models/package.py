@@ -137,6 +137,19 @@ class Package(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     revoke_reason = models.TextField(_("reason for revocation"), blank=True)
+    # Chosen at approval: the liaisons who may download the package (nobody else of their
+    # organisation, nor a liaison invited later).
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="packages_received",
+        verbose_name=_("named recipients"),
+    )
+    # The highest classification of the package's content (the case's, or an item's above
+    # it), set at approval; above a recipient's clearance only with a recorded declassification.
+    classification = models.PositiveSmallIntegerField(_("classification"), default=0)
+    declassified_to = models.PositiveSmallIntegerField(_("declassified to"), null=True, blank=True)
+    declassification_reason = models.TextField(_("reason for the declassification"), blank=True)
 
     objects = PackageQuerySet.as_manager()
 
