@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 AUTH_AT_KEY = "custos_auth_at"
+LOGIN_AT_KEY = "custos_login_at"
 PENDING_KEY = "custos_otp_pending"
 
 
@@ -18,9 +19,24 @@ def mark_authenticated(request: HttpRequest) -> None:
     request.session[AUTH_AT_KEY] = int(time.time())
 
 
+def mark_logged_in(request: HttpRequest) -> None:
+    """Records a login: the start of the session's absolute lifetime, and a fresh
+    authentication. Confirming the password later refreshes the latter only."""
+    now = int(time.time())
+    request.session[LOGIN_AT_KEY] = now
+    request.session[AUTH_AT_KEY] = now
+
+
 def is_recently_authenticated(request: HttpRequest) -> bool:
     at = request.session.get(AUTH_AT_KEY)
     return isinstance(at, int) and time.time() - at <= settings.CUSTOS_REAUTH_MAX_AGE
+
+
+def session_outlived(request: HttpRequest) -> bool:
+    """Whether the session's login is older than ``CUSTOS_SESSION_ABSOLUTE_SECONDS`` (or was
+    never stamped), whatever its activity since."""
+    at = request.session.get(LOGIN_AT_KEY)
+    return not isinstance(at, int) or time.time() - at > settings.CUSTOS_SESSION_ABSOLUTE_SECONDS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.auth_session import session_outlived
 from accounts.selectors import has_second_factor
+from audit.services import audit_record
 
 
 class UserLanguageMiddleware:
@@ -54,4 +56,21 @@ class TwoFactorEnforcementMiddleware:
                 return redirect("accounts:login")
             messages.info(request, _("Set up two-factor authentication to continue."))
             return redirect("accounts:2fa_setup")
+        return self.get_response(request)
+
+
+class SessionLifetimeMiddleware:
+    """A session lives at most ``CUSTOS_SESSION_ABSOLUTE_SECONDS`` from its login, however
+    active: an older one is logged out on its next request (and the request goes on as
+    anonymous, so a page that needs a login sends the user to log in again)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and session_outlived(request):
+            audit_record(actor=user, action="auth.session_expired")
+            logout(request)
+            messages.info(request, _("Your session has expired. Please log in again."))
         return self.get_response(request)

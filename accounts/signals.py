@@ -9,14 +9,14 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from accounts.auth_session import mark_authenticated
+from accounts.auth_session import mark_logged_in
 from audit.services import audit_record
 
 
 @receiver(user_logged_in, dispatch_uid="custos_audit_login")
 def _audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None:
-        mark_authenticated(request)
+        mark_logged_in(request)
     audit_record(actor=user, action="auth.login")
 
 

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    # After the audit context, so that the audit row of an expired session has its address.
+    "accounts.middleware.SessionLifetimeMiddleware",
     # Refused requests (403, 404) with actor, address, path and object ids: custos.security.
     "custos.security_log.SecurityLogMiddleware",
     "custos.middleware.NoStoreForAuthenticatedMiddleware",
@@ -192,6 +194,8 @@ CUSTOS_REAUTH_MAX_AGE = env.int("CUSTOS_REAUTH_MAX_AGE", default=15 * 60)
 
 # Sessions expire after this much inactivity; every request slides the expiry.
 SESSION_COOKIE_AGE = env.int("CUSTOS_SESSION_IDLE_SECONDS", default=30 * 60)
+# ... and this long after their login, however active they have been.
+CUSTOS_SESSION_ABSOLUTE_SECONDS = env.int("CUSTOS_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
+from pathlib import Path
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -54,7 +56,20 @@ def _check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
-def _check_storage() -> None:
+def _look_at_storage() -> None:
+    """Read-only: the storage folder (or, before the first file, the folder that will hold it)
+    is a writable folder, or the bucket answers."""
+    if isinstance(default_storage, FileSystemStorage):
+        folder = Path(default_storage.location)
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise OSError("file storage folder is not a writable folder")
+    else:
+        default_storage.exists("healthz")
+
+
+def _write_to_storage() -> None:
     name = default_storage.save(f"healthz/{uuid.uuid4().hex}", ContentFile(b"ok"))
     default_storage.delete(name)
 
@@ -63,12 +78,17 @@ def _check_storage() -> None:
 @never_cache
 @require_GET
 def healthz_view(request: HttpRequest) -> JsonResponse:
-    """Reachability of the database, the broker and file storage. No secrets, no details."""
+    """Reachability of the database, the broker and file storage. No secrets, no details.
+
+    It writes nothing for anyone who calls it: storage is looked at, not written to. A unit
+    admin's call also writes and deletes a small file, the deeper check.
+    """
+    deep = request.user.is_authenticated and request.user.has_role(Role.UNIT_ADMIN)
     checks = {}
     for name, check in (
         ("database", _check_database),
         ("broker", _check_broker),
-        ("storage", _check_storage),
+        ("storage", _write_to_storage if deep else _look_at_storage),
     ):
         try:
             check()
