@@ -42,24 +42,10 @@ class TokenForm(forms.Form):
         return self.cleaned_data["token"].strip().replace(" ", "").lower()
 
 
-class TotpSetupForm(forms.Form):
-    token = forms.CharField(
-        label=_("Code from your authenticator app"),
-        max_length=6,
-        min_length=6,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}
-        ),
-    )
-
-    def clean_token(self) -> str:
-        token = self.cleaned_data["token"].strip()
-        if not token.isdigit():
-            raise forms.ValidationError(_("Enter the six digits shown by your authenticator app."))
-        return token
-
-
 class ReauthForm(forms.Form):
+    """The logged-in user's password, checked through ``authenticate()`` (so django-axes
+    counts a wrong one like a failed login)."""
+
     password = forms.CharField(
         label=_("Password"),
         strip=False,
@@ -78,6 +64,30 @@ class ReauthForm(forms.Form):
         if user is None or user.pk != self.request.user.pk:
             raise forms.ValidationError(_("The password is not correct."))
         return password
+
+
+class TwoFactorDisableForm(ReauthForm):
+    """Turning two-factor authentication off asks for the password, however fresh the login."""
+
+
+class TotpSetupForm(ReauthForm):
+    """Enrolling an authenticator asks for the password, however fresh the login: a session
+    left open must not let someone else bind their own phone to the account."""
+
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].strip()
+        if not token.isdigit():
+            raise forms.ValidationError(_("Enter the six digits shown by your authenticator app."))
+        return token
 
 
 class ProfileForm(forms.Form):

@@ -35,7 +35,14 @@ class TwoFactorEnforcementMiddleware:
     enrol one (or log out)."""
 
     # URL names reachable before a second factor is verified.
-    ALLOWED = ("accounts:2fa_setup", "accounts:logout", "set_language", "healthz")
+    # Enrolling needs a fresh login, so the password confirmation is reachable too.
+    ALLOWED = (
+        "accounts:2fa_setup",
+        "accounts:reauth",
+        "accounts:logout",
+        "set_language",
+        "healthz",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -26,7 +26,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from accounts import auth_session, services
-from accounts.decorators import reauth_redirect, recent_login_required
+from accounts.decorators import recent_login_required
 from accounts.forms import (
     LanguageForm,
     LoginForm,
@@ -34,6 +34,7 @@ from accounts.forms import (
     ReauthForm,
     TokenForm,
     TotpSetupForm,
+    TwoFactorDisableForm,
 )
 from accounts.models import RecoveryCode, RecoveryCodeDevice, User
 from accounts.selectors import has_second_factor, notification_get, notifications_for
@@ -206,22 +207,22 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", context)
 
 
-@sensitive_post_parameters("token")
+@recent_login_required
+@sensitive_post_parameters("token", "password")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
-    """Enrols an authenticator app: a QR code rendered here, then one code to confirm it.
+    """Enrols an authenticator app: a QR code rendered here, then the password and one code
+    to confirm it.
 
-    The secret lives only in the session until a code proves the app has it. Replacing an
-    existing authenticator is a sensitive action and needs a recent login.
+    The secret lives only in the session until a code proves the app has it. Enrolling is a
+    sensitive action: it needs a recent login, and the password in the form itself.
     """
     user = request.user
-    if has_second_factor(user) and not auth_session.is_recently_authenticated(request):
-        return reauth_redirect(request)
     key = request.session.get(SETUP_KEY)
     if not key:
         key = request.session[SETUP_KEY] = default_key()
-    form = TotpSetupForm(request.POST or None)
+    form = TotpSetupForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         result = services.totp_enrol(user=user, key=key, token=form.cleaned_data["token"])
         if result is not None:
@@ -263,6 +264,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 
 
 @recent_login_required
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
     if settings.CUSTOS_REQUIRE_2FA:
@@ -270,11 +272,12 @@ def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
             request, _("Two-factor authentication is required and cannot be turned off.")
         )
         return redirect("accounts:2fa")
-    if request.method == "POST":
+    form = TwoFactorDisableForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
         services.two_factor_disable(user=request.user)
         messages.success(request, _("Two-factor authentication is off."))
         return redirect("accounts:2fa")
-    return render(request, "accounts/two_factor_disable.html")
+    return render(request, "accounts/two_factor_disable.html", {"form": form})
 
 
 def notifications_view(request: HttpRequest) -> HttpResponse:

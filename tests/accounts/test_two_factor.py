@@ -58,11 +58,12 @@ def test_enrolment_shows_a_locally_rendered_qr_code_and_confirms_with_a_code(
     assert 'src="data:image/svg+xml' in html  # rendered here, never by a third-party service
     key = client.session["custos_totp_setup_key"]
 
-    wrong = client.post(SETUP, {"token": "000000" if _code_for_key(key) != "000000" else "111111"})
+    wrong_code = "000000" if _code_for_key(key) != "000000" else "111111"
+    wrong = client.post(SETUP, {"token": wrong_code, "password": PASSWORD})
     assert "That code does not match" in wrong.content.decode()
     assert not TOTPDevice.objects.filter(user=investigator).exists()
 
-    done = client.post(SETUP, {"token": _code_for_key(key)})
+    done = client.post(SETUP, {"token": _code_for_key(key), "password": PASSWORD})
     assert done.status_code == 200
     assert "Your recovery codes" in done.content.decode()
     device = TOTPDevice.objects.get(user=investigator)
@@ -190,7 +191,7 @@ def test_when_required_a_user_without_a_device_must_enrol_first(
         assert response["Location"] == SETUP
     assert client.get(SETUP).status_code == 200
     key = client.session["custos_totp_setup_key"]
-    client.post(SETUP, {"token": _code_for_key(key)})
+    client.post(SETUP, {"token": _code_for_key(key), "password": PASSWORD})
     assert client.get("/").status_code == 200
 
 
@@ -211,7 +212,7 @@ def test_turning_off_is_refused_when_required(
     settings.CUSTOS_REQUIRE_2FA = False
     user, _, _ = enrolled
     client.force_login(user)
-    client.post("/accounts/2fa/disable/")
+    client.post("/accounts/2fa/disable/", {"password": PASSWORD})
     assert not TOTPDevice.objects.filter(user=user).exists()
     key = default_key()
     services.totp_enrol(user=user, key=key, token=_code_for_key(key))
@@ -221,7 +222,7 @@ def test_turning_off_is_refused_when_required(
 
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
     session.save()
-    client.post("/accounts/2fa/disable/")
+    client.post("/accounts/2fa/disable/", {"password": PASSWORD})
     assert TOTPDevice.objects.filter(user=user).exists()
 
 
@@ -258,6 +259,40 @@ def test_replacing_the_authenticator_needs_a_recent_login(
     _login_an_hour_ago(client, user)
     response = client.get(SETUP)
     assert response["Location"].startswith("/accounts/reauth/")
+
+
+def test_a_first_authenticator_needs_a_recent_login_too(client: Client, investigator: User) -> None:
+    """A day-old session of a user without 2FA cannot have someone else's phone enrolled."""
+    _login_an_hour_ago(client, investigator)
+    assert client.get(SETUP)["Location"].startswith("/accounts/reauth/")
+    response = client.post(SETUP, {"token": "123456", "password": PASSWORD})
+    assert response["Location"].startswith("/accounts/reauth/")
+    assert not TOTPDevice.objects.filter(user=investigator).exists()
+
+
+def test_enrolment_asks_for_the_password_even_just_after_the_login(
+    client: Client, investigator: User
+) -> None:
+    client.force_login(investigator)
+    client.get(SETUP)
+    token = _code_for_key(client.session["custos_totp_setup_key"])
+    for data in ({"token": token}, {"token": token, "password": "not the password"}):
+        response = client.post(SETUP, data)
+        assert response.status_code == 200
+        assert not TOTPDevice.objects.filter(user=investigator).exists()
+    assert "The password is not correct." in response.content.decode()
+
+
+def test_turning_off_asks_for_the_password_even_just_after_the_login(
+    client: Client, enrolled: tuple[User, TOTPDevice, list[str]], settings
+) -> None:
+    settings.CUSTOS_REQUIRE_2FA = False
+    user, _, _ = enrolled
+    client.force_login(user)
+    response = client.post("/accounts/2fa/disable/", {"password": "not the password"})
+    assert "The password is not correct." in response.content.decode()
+    assert TOTPDevice.objects.filter(user=user).exists()
+    assert "auth.2fa_disabled" not in audit_actions(actor=user)
 
 
 def test_the_migration_turns_clear_static_tokens_into_digests(investigator: User) -> None:
