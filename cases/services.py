@@ -32,6 +32,7 @@ from cases.models import (
     CasePersonUserObjectPermission,
     CaseReferenceCounter,
     Crime,
+    IdentityGrant,
     Incident,
     Person,
     PersonName,
@@ -305,7 +306,7 @@ def case_member_add(*, case: Case, actor: User, user: User, role: str) -> CaseMe
         actor=actor,
         action="case.member_added",
         target=case,
-        details={"user": user.get_username(), "role": role},
+        details={"user": user.get_username(), "user_id": user.pk, "role": role},
     )
     notification_send(
         user=user,
@@ -330,11 +331,14 @@ def case_member_remove(*, case: Case, actor: User, member: CaseMember) -> None:
     member.delete()
     _revoke_all(case, user)
     CasePersonUserObjectPermission.objects.filter(user=user, content_object__case=case).delete()
+    IdentityGrant.objects.filter(user=user, case_person__case=case, revoked_at__isnull=True).update(
+        revoked_by=actor, revoked_at=timezone.now()
+    )
     audit_record(
         actor=actor,
         action="case.member_removed",
         target=case,
-        details={"user": user.get_username(), "role": member.role},
+        details={"user": user.get_username(), "user_id": user.pk, "role": member.role},
     )
 
 
@@ -369,7 +373,11 @@ def break_glass_open(
         actor=actor,
         action="case.break_glass",
         target=case,
-        details={"hours": hours, "justification": justification[:500]},
+        details={
+            "hours": hours,
+            "justification": justification[:500],
+            "access_id": access.pk,
+        },
     )
     leads = User.objects.filter(case_memberships__case=case, case_memberships__role="lead")
     _notify(
@@ -448,6 +456,137 @@ def _pseudonym_next(case: Case, role: str) -> str:
     return f"{prefix}-{max(numbers, default=0) + 1:04d}"
 
 
+def person_is_protected(person: Person) -> bool:
+    """Protection follows the person: protected in one case, protected in every case."""
+    return CasePerson.objects.filter(person=person, protected=True).exists()
+
+
+def person_identity_known_to(user: User, person: Person) -> bool:
+    """Whether ``user`` holds the identity of ``person`` in any case."""
+    return CasePersonUserObjectPermission.objects.filter(
+        user=user, content_object__person=person, permission__codename=P.VIEW_IDENTITY
+    ).exists()
+
+
+def person_home_case(person: Person) -> Case | None:
+    """The case whose team recorded ``person`` (the earliest link for older rows)."""
+    if person.home_case_id is not None:
+        return person.home_case
+    first = person.case_roles.select_related("case").order_by("created_at", "id").first()
+    return first.case if first is not None else None
+
+
+def person_editable_by(user: User, person: Person) -> bool:
+    """Whether ``user`` may change the shared registry fields (names, dates, nationality,
+    affiliation...) of ``person``: a contributor of the person's home case."""
+    home = person_home_case(person)
+    return home is not None and P.CONTRIBUTE in case_permissions(user, home)
+
+
+def _names_of(person: Person) -> set[tuple[str, str, str]]:
+    return {(n.name, n.kind, n.script) for n in person.names.all()}
+
+
+def _shared_fields_changed(
+    person: Person, data: dict[str, Any], names: Iterable[tuple[str, str, str]] | None
+) -> bool:
+    def plain(value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list | tuple) else value
+
+    if any(plain(getattr(person, k)) != plain(v) for k, v in data.items() if k in PERSON_FIELDS):
+        return True
+    return names is not None and {n for n in names if n[0].strip()} != _names_of(person)
+
+
+def _identity_give(
+    *, case_person: CasePerson, user: User, granted_by: User, kind: str
+) -> IdentityGrant:
+    """Guardian's row (what reads check), the grant naming who decided, and the audit row."""
+    assign_perm(f"cases.{P.VIEW_IDENTITY}", user, case_person)
+    grant = IdentityGrant.objects.create(
+        case_person=case_person, user=user, kind=kind, granted_by=granted_by
+    )
+    audit_record(
+        actor=granted_by,
+        action="person.identity_granted",
+        target=case_person,
+        details={
+            "user": user.get_username(),
+            "user_id": user.pk,
+            "case_person": case_person.pk,
+            "kind": kind,
+        },
+    )
+    return grant
+
+
+def _protect_one(
+    *,
+    case_person: CasePerson,
+    actor: User,
+    measures: Iterable[str],
+    note: str = "",
+    follows: CasePerson | None = None,
+) -> None:
+    """Protects (or changes the measures of) one person in one case, audited."""
+    case = case_person.case
+    if not case_person.protected:
+        case_person.pseudonym = _pseudonym_next(case, case_person.role)
+        case_person.protected = True
+        case_person.save(update_fields=["pseudonym", "protected"])
+    wanted = set(measures) or {ProtectiveMeasure.Kind.IDENTITY_NON_DISCLOSURE}
+    case_person.measures.exclude(kind__in=wanted).delete()
+    existing = set(case_person.measures.values_list("kind", flat=True))
+    for kind in wanted - existing:
+        ProtectiveMeasure.objects.create(
+            case_person=case_person, kind=kind, note=note, created_by=actor
+        )
+    _refresh_search(case)
+    details: dict[str, Any] = {"measures": sorted(wanted), "case_person": case_person.pk}
+    if follows is not None:
+        details["follows"] = follows.pk
+    audit_record(actor=actor, action="person.protected", target=case_person, details=details)
+
+
+def _protection_follow(*, person: Person, origin: CasePerson, actor: User) -> None:
+    """Protects ``person`` in every case that links them, as in ``origin``'s case: a
+    pseudonym and identity non-disclosure there. Members of those cases who hold the identity
+    in some case keep it (a grant recorded as decided by ``actor``); nobody else sees it."""
+    others = (
+        CasePerson.objects.filter(person=person, protected=False)
+        .exclude(pk=origin.pk)
+        .select_related("case")
+        .order_by("case_id")
+    )
+    for other in others:
+        _lock(other.case)
+        _protect_one(
+            case_person=other,
+            actor=actor,
+            measures=[ProtectiveMeasure.Kind.IDENTITY_NON_DISCLOSURE],
+            follows=origin,
+        )
+    protected = list(CasePerson.objects.filter(person=person, protected=True))
+    held = set(
+        CasePersonUserObjectPermission.objects.filter(
+            content_object__in=protected, permission__codename=P.VIEW_IDENTITY
+        ).values_list("user_id", "content_object_id")
+    )
+    holders = {user_id for user_id, _ in held}
+    for case_person in protected:
+        members = User.objects.filter(
+            pk__in=holders, case_memberships__case_id=case_person.case_id
+        ).order_by("pk")
+        for user in members:
+            if (user.pk, case_person.pk) not in held:
+                _identity_give(
+                    case_person=case_person,
+                    user=user,
+                    granted_by=actor,
+                    kind=IdentityGrant.Kind.FOLLOWS,
+                )
+
+
 @transaction.atomic
 def case_person_add(
     *,
@@ -462,13 +601,17 @@ def case_person_add(
     **person_data: Any,
 ) -> CasePerson:
     """Adds a person to a case: an existing registry person, or a new one from
-    ``person_data``. With ``protect`` the person gets a pseudonym at once, before any page
+    ``person_data`` (this case becomes their home case). With ``protect``, or when the
+    person is protected in another case, the person gets a pseudonym at once, before any page
     could show their name."""
     _require(actor, case, P.CONTRIBUTE)
     case = _lock(case)
+    already_protected = False
     if person is None:
         person = Person(
-            created_by=actor, **{k: v for k, v in person_data.items() if k in PERSON_FIELDS}
+            created_by=actor,
+            home_case=case,
+            **{k: v for k, v in person_data.items() if k in PERSON_FIELDS},
         )
         person.full_clean()
         person.save()
@@ -477,11 +620,25 @@ def case_person_add(
                 PersonName.objects.create(person=person, name=name, kind=kind, script=script)
     elif case.persons.filter(person=person).exists():
         raise ValidationError(_("This person is already recorded in this case."))
+    else:
+        already_protected = person_is_protected(person)
+        if already_protected and not person_identity_known_to(actor, person):
+            # Only someone who knows who a protected person is can link them.
+            raise PermissionDenied
     case_person = CasePerson.objects.create(
         case=case, person=person, role=role, notes=notes, created_by=actor
     )
-    audit_record(actor=actor, action="person.added", target=case_person, details={"role": role})
-    if protect:
+    audit_record(
+        actor=actor,
+        action="person.added",
+        target=case_person,
+        details={"role": role, "case_person": case_person.pk},
+    )
+    if already_protected:
+        origin = CasePerson.objects.filter(person=person, protected=True).order_by("pk").first()
+        _protect_one(case_person=case_person, actor=actor, measures=measures, follows=origin)
+        _protection_follow(person=person, origin=case_person, actor=actor)
+    elif protect:
         case_person_protect(case_person=case_person, actor=actor, measures=measures)
     return case_person
 
@@ -496,16 +653,26 @@ def case_person_update(
     names: Iterable[tuple[str, str, str]] | None = None,
     **person_data: Any,
 ) -> CasePerson:
-    """Edits a person. Changing a protected person's details needs their identity."""
+    """Edits a person. Changing a protected person's details needs their identity; changing
+    the shared registry fields needs the right to contribute to the person's home case (in
+    another case, a member changes the role and notes of that case only)."""
     _require(actor, case_person.case, P.CONTRIBUTE)
     if case_person.protected and not identity_visible_to(actor, case_person):
         raise PermissionDenied
     person = case_person.person
+    names = list(names) if names is not None else None
+    if _shared_fields_changed(person, person_data, names) and not person_editable_by(actor, person):
+        raise ValidationError(
+            _(
+                "This person was recorded by the team of another case, which keeps their "
+                "details. Here you can change only their role and the notes of this case."
+            )
+        )
     changed = _changed(person, person_data, PERSON_FIELDS)
     if changed:
         person.full_clean()
         person.save()
-    if names is not None:
+    if names is not None and {n for n in names if n[0].strip()} != _names_of(person):
         PersonName.objects.filter(person=person).delete()
         for name, kind, script in names:
             if name.strip():
@@ -524,31 +691,23 @@ def case_person_protect(
     *, case_person: CasePerson, actor: User, measures: Iterable[str], note: str = ""
 ) -> CasePerson:
     """Puts a person of a case under protection (or changes the measures): a pseudonym for
-    everyone without a grant, and the identity granted to the actor, who knows it already."""
+    everyone without a grant, and the identity kept by the actor, who knows it already.
+    Protection follows the person into every other case that links them."""
     case = case_person.case
     _require(actor, case, P.CONTRIBUTE)
     if case_person.protected and not identity_visible_to(actor, case_person):
         raise PermissionDenied
     _lock(case)
-    if not case_person.protected:
-        case_person.pseudonym = _pseudonym_next(case, case_person.role)
-        case_person.protected = True
-        case_person.save(update_fields=["pseudonym", "protected"])
-        assign_perm(f"cases.{P.VIEW_IDENTITY}", actor, case_person)
-    wanted = set(measures) or {ProtectiveMeasure.Kind.IDENTITY_NON_DISCLOSURE}
-    case_person.measures.exclude(kind__in=wanted).delete()
-    existing = set(case_person.measures.values_list("kind", flat=True))
-    for kind in wanted - existing:
-        ProtectiveMeasure.objects.create(
-            case_person=case_person, kind=kind, note=note, created_by=actor
+    first = not case_person.protected
+    _protect_one(case_person=case_person, actor=actor, measures=measures, note=note)
+    if first:
+        _identity_give(
+            case_person=case_person,
+            user=actor,
+            granted_by=actor,
+            kind=IdentityGrant.Kind.PROTECTOR,
         )
-    _refresh_search(case)
-    audit_record(
-        actor=actor,
-        action="person.protected",
-        target=case_person,
-        details={"measures": sorted(wanted)},
-    )
+        _protection_follow(person=case_person.person, origin=case_person, actor=actor)
     return case_person
 
 
@@ -561,39 +720,46 @@ def identity_visible_to(user: User, case_person: CasePerson) -> bool:
 
 
 @transaction.atomic
-def identity_grant(*, case_person: CasePerson, actor: User, user: User) -> None:
-    """Lets ``user`` (a member of the case) see who a protected person is."""
+def identity_grant(*, case_person: CasePerson, actor: User, user: User) -> IdentityGrant:
+    """Lets ``user`` (a member of the case) see who a protected person is. Four eyes: the
+    lead who decides holds the identity and grants it to someone else, never to themselves."""
     case = case_person.case
     _require(actor, case, P.GRANT_IDENTITY)
     if not case_person.protected:
         raise ValidationError(_("This person is not protected."))
+    if user.pk == actor.pk:
+        raise ValidationError(
+            {"user": _("Nobody grants an identity to themselves: another case lead decides.")}
+        )
+    if not identity_visible_to(actor, case_person):
+        raise ValidationError(_("You can grant only an identity that you hold yourself."))
     if not CaseMember.objects.filter(case=case, user=user).exists():
         raise ValidationError({"user": _("Only members of the case team can be granted.")})
     if identity_visible_to(user, case_person):
         raise ValidationError({"user": _("This user already has the identity.")})
-    assign_perm(f"cases.{P.VIEW_IDENTITY}", user, case_person)
-    audit_record(
-        actor=actor,
-        action="person.identity_granted",
-        target=case_person,
-        details={"user": user.get_username()},
+    grant = _identity_give(
+        case_person=case_person, user=user, granted_by=actor, kind=IdentityGrant.Kind.DECISION
     )
     notification_send(
         user=user,
         title=gettext_lazy("You have been granted a protected identity"),
         url=reverse("cases:person_detail", args=[case.pk, case_person.pk]),
     )
+    return grant
 
 
 @transaction.atomic
 def identity_revoke(*, case_person: CasePerson, actor: User, user: User) -> None:
     _require(actor, case_person.case, P.GRANT_IDENTITY)
     remove_perm(f"cases.{P.VIEW_IDENTITY}", user, case_person)
+    IdentityGrant.objects.filter(
+        case_person=case_person, user=user, revoked_at__isnull=True
+    ).update(revoked_by=actor, revoked_at=timezone.now())
     audit_record(
         actor=actor,
         action="person.identity_revoked",
         target=case_person,
-        details={"user": user.get_username()},
+        details={"user": user.get_username(), "user_id": user.pk, "case_person": case_person.pk},
     )
 
 

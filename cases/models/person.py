@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -41,6 +41,17 @@ class Person(models.Model):
     )
     unit = models.CharField(_("unit"), max_length=300, blank=True)
     rank = models.CharField(_("rank or position"), max_length=200, blank=True)
+    # The case whose team recorded the person: only its contributors change the shared
+    # fields above; other cases that link the person keep their own role and notes.
+    home_case = models.ForeignKey(
+        Case,
+        verbose_name=_("home case"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -141,6 +152,71 @@ class CasePersonUserObjectPermission(UserObjectPermissionBase):
 
 class CasePersonGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(CasePerson, on_delete=models.CASCADE)
+
+
+class IdentityGrant(models.Model):
+    """Who may see a protected person's identity in one case, and who decided it.
+
+    Written by ``cases.services`` next to guardian's ``view_identity`` row (which is what
+    reads check); a revoked grant keeps its row, with who revoked it and when. Nobody grants
+    an identity to themselves: a ``decision`` names another user. The other kinds record a
+    user keeping what they already know: the ``protector`` who put the person under
+    protection, and a member who holds the identity in another case when protection
+    ``follows`` the person into this one.
+    """
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", _("Granted by a case lead")
+        PROTECTOR = "protector", _("Protected the person")
+        FOLLOWS = "follows", _("Held in another case")
+        LEGACY = "legacy", _("Granted before grants named who decided")
+
+    case_person = models.ForeignKey(
+        CasePerson, on_delete=models.CASCADE, related_name="identity_grants"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted on"), default=timezone.now)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity grant")
+        verbose_name_plural = _("identity grants")
+        ordering = ["granted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_person", "user"],
+                condition=Q(revoked_at__isnull=True),
+                name="identity_grant_one_live",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="decision") | ~Q(user=F("granted_by")),
+                name="identity_grant_not_to_oneself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"identity grant #{self.pk}"
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_person.case_id
 
 
 class ProtectiveMeasure(models.Model):

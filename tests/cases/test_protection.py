@@ -87,8 +87,14 @@ def test_granting_asks_for_a_fresh_login_and_is_audited(client: Client, world: W
     session.save()
     response = client.post(url, {"user": world.analyst.pk})
     assert response.status_code == 302
-    event = AuditEvent.objects.get(action="person.identity_granted")
-    assert event.details == {"user": world.analyst.username}
+    event = AuditEvent.objects.get(action="person.identity_granted", details__kind="decision")
+    assert event.details == {
+        "user": world.analyst.username,
+        "user_id": world.analyst.pk,
+        "case_person": world.witness.pk,
+        "kind": "decision",
+    }
+    assert event.actor == world.lead
     assert world.analyst.notifications.filter(title__icontains="protected identity").exists()
 
 
