@@ -329,9 +329,9 @@ class TimelineEntry:
     url: str = ""
 
 
-def timeline(case: Case) -> list[TimelineEntry]:
-    """Incidents, status changes and what other apps provide (custody events) in one
-    chronology.
+def timeline(case: Case, user: User) -> list[TimelineEntry]:
+    """Incidents, status changes and what other apps provide (custody events of the evidence
+    ``user`` may see) in one chronology.
 
     Persons do not appear here, so nothing in it can name a protected person."""
     from django.urls import reverse
@@ -360,7 +360,7 @@ def timeline(case: Case) -> list[TimelineEntry]:
 
     from cases.timeline import provided_entries
 
-    entries += provided_entries(case)
+    entries += provided_entries(case, user)
 
     def key(entry: TimelineEntry) -> tuple[date, int]:
         day = entry.when.date() if isinstance(entry.when, datetime) else entry.when

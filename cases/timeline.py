@@ -6,10 +6,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from accounts.models import User
     from cases.models import Case
     from cases.selectors import TimelineEntry
 
-Provider = Callable[["Case"], Iterable["TimelineEntry"]]
+# A provider gives the entries of one case that one user may see.
+Provider = Callable[["Case", "User"], Iterable["TimelineEntry"]]
 _providers: list[Provider] = []
 
 
@@ -18,5 +20,5 @@ def register(provider: Provider) -> None:
         _providers.append(provider)
 
 
-def provided_entries(case: Case) -> list[TimelineEntry]:
-    return [entry for provider in _providers for entry in provider(case)]
+def provided_entries(case: Case, user: User) -> list[TimelineEntry]:
+    return [entry for provider in _providers for entry in provider(case, user)]

@@ -557,7 +557,11 @@ def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     _audit_read(request, access, "timeline")
     return _page(
-        request, "cases/timeline.html", access, "timeline", entries=selectors.timeline(access.case)
+        request,
+        "cases/timeline.html",
+        access,
+        "timeline",
+        entries=selectors.timeline(access.case, request.user),
     )
 
 

@@ -7,7 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Clearance, User
+from cases.models import Case, CasePerson
 from cases.selectors import PersonRow
 from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem
 from evidence.services import CUSTODY_STEPS
@@ -17,11 +18,23 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class ItemForm(forms.ModelForm):
-    """An item's description. ``source_person`` lists the case's persons as this user may see
-    them: protected persons by pseudonym."""
+    """An item's description. ``source_person`` and ``identifies`` list the case's persons as
+    this user may see them: protected persons by pseudonym. ``classification`` offers the
+    levels from the case's (the floor) to the user's clearance."""
 
     source_person = forms.TypedChoiceField(
         label=_("Source person"), required=False, coerce=int, empty_value=None
+    )
+    identifies = forms.TypedMultipleChoiceField(
+        label=_("Persons the item identifies"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Whose identity its files reveal (a statement names them, a photograph shows "
+            "them). The files of an item that identifies a protected person are read only by "
+            "those who hold that identity."
+        ),
     )
     capture_url = forms.URLField(
         label=_("Source URL"), required=False, max_length=2000, assume_scheme="https"
@@ -47,6 +60,7 @@ class ItemForm(forms.ModelForm):
             "capture_tool",
             "capture_collector",
             "capture_page_sha256",
+            "classification",
         ]
         widgets = {
             "collected_at": DATETIME,
@@ -54,19 +68,44 @@ class ItemForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args: Any, persons: list[PersonRow], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        persons: list[PersonRow],
+        case: Case | None = None,
+        actor: User | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.persons = {row.case_person.pk: row.case_person for row in persons}
-        self.fields["source_person"].choices = [("", "—")] + [
+        labels = [
             (row.case_person.pk, f"{row.label} ({row.case_person.get_role_display()})")
             for row in persons
         ]
-        if self.instance.pk and self.instance.source_person_id:
-            self.initial["source_person"] = self.instance.source_person_id
+        self.fields["source_person"].choices = [("", "—"), *labels]
+        self.fields["identifies"].choices = labels
+        case = case or (self.instance.case if self.instance.case_id else None)
+        floor = case.classification if case else Clearance.UNCLASSIFIED
+        ceiling = actor.clearance if actor else Clearance.SECRET
+        self.fields["classification"].choices = [
+            (value, label) for value, label in Clearance.choices if floor <= value <= ceiling
+        ]
+        self.fields["classification"].help_text = _(
+            "Never below the case's level; those cleared below it do not see the item."
+        )
+        self.initial.setdefault("classification", max(self.instance.classification, floor))
+        if self.instance.pk:
+            self.initial["classification"] = max(self.instance.classification, floor)
+            if self.instance.source_person_id:
+                self.initial["source_person"] = self.instance.source_person_id
+            self.initial["identifies"] = list(self.instance.identifies.values_list("pk", flat=True))
 
     def clean_source_person(self) -> Any:
         pk = self.cleaned_data.get("source_person")
         return self.persons.get(pk) if pk else None
+
+    def clean_identifies(self) -> list[CasePerson]:
+        return [self.persons[pk] for pk in self.cleaned_data.get("identifies") or []]
 
     def clean_capture_page_sha256(self) -> str:
         value = self.cleaned_data.get("capture_page_sha256", "").strip().lower()
@@ -111,6 +150,7 @@ class FileForm(forms.Form):
     )
 
     def __init__(self, *args: Any, files_of_item: list[EvidenceFile], **kwargs: Any) -> None:
+        """``files_of_item``: the files of the item the user may name (evidence.access)."""
         super().__init__(*args, **kwargs)
         self.item_files = {f.pk: f for f in files_of_item}
         self.fields["derived_from"].choices = [("", "—")] + [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -11,11 +14,25 @@ from accounts.models import User
 from cases import permissions as P
 from cases.models import Case
 from cases.selectors import CaseAccess, TimelineEntry, case_access
+from evidence import access
 from evidence.models import CustodyEvent, CustodyTransfer, EvidenceFile, EvidenceItem, StoredBlob
 
 
 def items_visible_to(user: User) -> QuerySet[EvidenceItem]:
-    return EvidenceItem.objects.filter(case__in=Case.objects.visible_to(user).values("pk"))
+    """Items of the cases ``user`` may see, classified no higher than their clearance (an
+    item may be classified above its case, which is the floor)."""
+    if not user.is_authenticated:
+        return EvidenceItem.objects.none()
+    return EvidenceItem.objects.filter(
+        case__in=Case.objects.visible_to(user).values("pk"), classification__lte=user.clearance
+    )
+
+
+def items_of_case(user: User, case: Case) -> QuerySet[EvidenceItem]:
+    """The items of ``case`` that ``user`` may see (the case is already visible to them)."""
+    if not user.is_authenticated:
+        return EvidenceItem.objects.none()
+    return case.evidence.filter(classification__lte=user.clearance)
 
 
 def item_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceItem, CaseAccess]:
@@ -27,6 +44,9 @@ def item_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceItem, 
 
 
 def file_access(user: User, pk: int) -> tuple[EvidenceFile, CaseAccess]:
+    """A file whose bytes ``user`` may read: 404 unless its item is visible to them and the
+    file-access rule (``evidence.access``) lets them read it, the same answer as for a file
+    that does not exist."""
     file = (
         EvidenceFile.objects.filter(item__in=items_visible_to(user).values("pk"), pk=pk)
         .select_related("item__case", "blob")
@@ -34,7 +54,52 @@ def file_access(user: User, pk: int) -> tuple[EvidenceFile, CaseAccess]:
     )
     if file is None:
         raise Http404
-    return file, case_access(user, file.item.case_id)
+    case_read = case_access(user, file.item.case_id)
+    reader = access.reader_for_user(user, file.item.case)
+    if not reader.may_read_file(file, access.identities_of(file.item)):
+        raise Http404
+    return file, case_read
+
+
+@dataclass(frozen=True)
+class ReadableFiles:
+    """An item's files as one user may see them, and what they may do with them."""
+
+    files: access.ItemFiles
+    identifies: frozenset[int]
+    reader: access.Reader
+    original_sha256: str  # shown even when the original is withheld (hashes are not secret)
+
+    @property
+    def may_read_item(self) -> bool:
+        return self.reader.may_read_item(self.identifies)
+
+
+def readable_files(user: User, item: EvidenceItem) -> ReadableFiles:
+    """The files of ``item`` that ``user`` may name and open, and whether some are withheld."""
+    files = list(files_of(item))
+    identifies = access.identities_of(item)
+    reader = access.reader_for_user(user, item.case)
+    original = next((f for f in files if f.role == EvidenceFile.Role.ORIGINAL), None)
+    return ReadableFiles(
+        files=access.files_for_reader(reader, item, files, identifies),
+        identifies=identifies,
+        reader=reader,
+        original_sha256=original.blob.sha256 if original else "",
+    )
+
+
+def file_for_change(user: User, pk: int, perm: str = P.CHANGE) -> tuple[EvidenceFile, CaseAccess]:
+    """A file of an item ``user`` may see, for an action on it (not to read it): 404 unless
+    the item is visible, 403 without ``perm``; the service decides the rest."""
+    file = (
+        EvidenceFile.objects.filter(item__in=items_visible_to(user).values("pk"), pk=pk)
+        .select_related("item__case", "blob")
+        .first()
+    )
+    if file is None:
+        raise Http404
+    return file, case_access(user, file.item.case_id, perm)
 
 
 def transfer_access(user: User, pk: int) -> tuple[CustodyTransfer, CaseAccess]:
@@ -49,10 +114,19 @@ def transfer_access(user: User, pk: int) -> tuple[CustodyTransfer, CaseAccess]:
 
 
 def register(
-    case: Case, *, kind: str = "", status: str = "", custodian: int | None = None, query: str = ""
+    case: Case,
+    *,
+    user: User,
+    kind: str = "",
+    status: str = "",
+    custodian: int | None = None,
+    query: str = "",
 ) -> QuerySet[EvidenceItem]:
+    """The case's items ``user`` may see, with their original (its hash is shown to every
+    reader; its name is not)."""
     items = (
-        case.evidence.select_related("custodian")
+        items_of_case(user, case)
+        .select_related("custodian")
         .prefetch_related(
             Prefetch(
                 "files",
@@ -93,11 +167,60 @@ def pending_transfer(item: EvidenceItem) -> CustodyTransfer | None:
     )
 
 
-def integrity_of_case(case: Case) -> QuerySet[EvidenceFile]:
-    return (
-        EvidenceFile.objects.filter(item__case=case)
+@dataclass(frozen=True)
+class IntegrityRow:
+    """One line of a case's integrity page: a file the reader may name, or, for an item whose
+    files are withheld from them, one line for all of them (neither names nor a count), with
+    the original's hash and the worst result of their checks."""
+
+    item: EvidenceItem
+    file: EvidenceFile | None
+    sha256: str
+    last_fixity_at: datetime | None
+    last_fixity_ok: bool | None
+
+    @property
+    def withheld(self) -> bool:
+        return self.file is None
+
+
+def integrity_of_case(user: User, case: Case) -> list[IntegrityRow]:
+    """The integrity of the stored files of a case as ``user`` may see it, in a constant
+    number of queries."""
+    files = list(
+        EvidenceFile.objects.filter(item__in=items_of_case(user, case).values("pk"))
         .select_related("item", "blob")
         .order_by("item__number", "id")
+    )
+    identities = access.identities_of_items({f.item_id for f in files})
+    reader = access.reader_for_user(user, case)
+    rows: list[IntegrityRow] = []
+    withheld: dict[int, list[EvidenceFile]] = {}
+    for file in files:
+        if reader.may_read_file(file, identities[file.item_id]):
+            blob = file.blob
+            rows.append(
+                IntegrityRow(file.item, file, blob.sha256, blob.last_fixity_at, blob.last_fixity_ok)
+            )
+        else:
+            withheld.setdefault(file.item_id, []).append(file)
+    for held in withheld.values():
+        blobs = [f.blob for f in held]
+        original = next((f for f in held if f.role == EvidenceFile.Role.ORIGINAL), None)
+        results = {b.last_fixity_ok for b in blobs}
+        ok = False if False in results else (None if None in results else True)
+        checked = [b.last_fixity_at for b in blobs if b.last_fixity_at]
+        rows.append(
+            IntegrityRow(
+                held[0].item,
+                None,
+                original.blob.sha256 if original else "",
+                max(checked) if checked else None,
+                ok,
+            )
+        )
+    return sorted(
+        rows, key=lambda r: (r.item.number, r.file is not None, r.file.pk if r.file else 0)
     )
 
 
@@ -108,10 +231,11 @@ def integrity_failures() -> QuerySet[StoredBlob]:
     )
 
 
-def timeline_entries(case: Case) -> list[TimelineEntry]:
-    """Custody and collection events of a case's evidence, for the case timeline."""
+def timeline_entries(case: Case, user: User) -> list[TimelineEntry]:
+    """Custody and collection events of the case's evidence ``user`` may see, for the case
+    timeline (exhibit and kind of event: never a file's name)."""
     events = (
-        CustodyEvent.objects.filter(item__case=case)
+        CustodyEvent.objects.filter(item__in=items_of_case(user, case).values("pk"))
         .select_related("item", "actor")
         .order_by("occurred_at")
     )

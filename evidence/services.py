@@ -19,9 +19,9 @@ from accounts.models import User
 from accounts.services import notification_send
 from audit.services import audit_record
 from cases import permissions as P
-from cases.models import Case, CaseMember
-from cases.selectors import case_permissions
-from evidence import custody
+from cases.models import Case, CaseMember, CasePerson
+from cases.selectors import case_permissions, identity_grants
+from evidence import access, custody
 from evidence.models import (
     CustodyEvent,
     CustodyTransfer,
@@ -54,6 +54,7 @@ ITEM_FIELDS = (
     "capture_tool",
     "capture_collector",
     "capture_page_sha256",
+    "classification",
 )
 
 # What the custodian may record, from which status, and the status it leaves the item in.
@@ -164,12 +165,75 @@ def _with_blob(upload: HashedUpload, write: Any) -> Any:
         upload.close()
 
 
+def _check_classification(*, case: Case, actor: User, classification: int) -> None:
+    """An item is classified at its case's level or above, never above the actor's clearance
+    (they would lose sight of it)."""
+    if classification < case.classification:
+        raise ValidationError({"classification": _("An item cannot be classified below its case.")})
+    if classification > actor.clearance:
+        raise ValidationError(
+            {"classification": _("You cannot classify an item above your own clearance.")}
+        )
+
+
+def _check_identifies(*, case: Case, persons: list[CasePerson]) -> None:
+    if any(person.case_id != case.pk for person in persons):
+        raise ValidationError({"identifies": _("Only persons of this case can be chosen.")})
+
+
+def _check_unhidden(*, actor: User, case: Case, removed: set[int]) -> None:
+    """Whoever takes a protected person off an item must hold their identity: otherwise
+    removing them would open the item's files to the remover."""
+    protected = set(
+        CasePerson.objects.filter(pk__in=removed, case=case, protected=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if protected - identity_grants(actor, case):
+        raise ValidationError(
+            _(
+                "Only someone who holds the identity of a protected person can say that an "
+                "item does not identify them."
+            )
+        )
+
+
+def _record_identifies(
+    *, item: EvidenceItem, actor: User, before: set[int], persons: list[CasePerson]
+) -> None:
+    after = {person.pk for person in persons}
+    if after == before:
+        return
+    item.identifies.set(persons)
+    # Case person ids, never names: the audit trail must not hold an identity.
+    audit_record(
+        actor=actor,
+        action="evidence.identifies_changed",
+        target=item,
+        details={"added": sorted(after - before), "removed": sorted(before - after)},
+    )
+
+
 def item_create(
-    *, case: Case, actor: User, upload: HashedUpload | None = None, **data: Any
+    *,
+    case: Case,
+    actor: User,
+    upload: HashedUpload | None = None,
+    identifies: list[CasePerson] | None = None,
+    **data: Any,
 ) -> tuple[EvidenceItem, FileAdded | None]:
     """Registers an item with its exhibit number, the actor as first custodian, its first
-    custody event and, optionally, its original file."""
+    custody event and, optionally, its original file. The item is classified at its case's
+    level unless a higher one is given; ``identifies`` names the persons its files reveal."""
     _require(actor, case, P.CONTRIBUTE)
+    if data.get("classification") is None:
+        data["classification"] = case.classification
+    _check_classification(case=case, actor=actor, classification=data["classification"])
+    identifies = list(identifies or [])
+    _check_identifies(case=case, persons=identifies)
+    source = data.get("source_person")
+    if source is not None and source.case_id != case.pk:
+        raise ValidationError({"source_person": _("Only persons of this case can be chosen.")})
     if upload is not None:
         _check_upload(upload)
 
@@ -186,6 +250,7 @@ def item_create(
         )
         item.full_clean(exclude=["custody_head"])
         item.save()
+        _record_identifies(item=item, actor=actor, before=set(), persons=identifies)
         kind = Kind.COLLECTED if data.get("collected_at") else Kind.RECEIVED
         custody.append(
             item,
@@ -249,16 +314,40 @@ def file_add(
 
 
 @transaction.atomic
-def item_update(*, item: EvidenceItem, actor: User, **data: Any) -> EvidenceItem:
-    """Edits what describes an item; custody fields change only through custody events."""
+def item_update(
+    *, item: EvidenceItem, actor: User, identifies: list[CasePerson] | None = None, **data: Any
+) -> EvidenceItem:
+    """Edits what describes an item; custody fields change only through custody events.
+    ``identifies`` (when given) replaces the persons the item identifies; taking a protected
+    person off it (or off its source) needs their identity."""
     _require(actor, item.case, P.CONTRIBUTE)
     item = _lock(item)
+    case = item.case
     editable = [f for f in ITEM_FIELDS if f not in ("storage_location", "seal_numbers")]
     changed = []
     for name in editable:
         if name in data and getattr(item, name) != data[name]:
-            setattr(item, name, data[name])
             changed.append(name)
+    if "classification" in changed:
+        _check_classification(case=case, actor=actor, classification=data["classification"])
+    removed: set[int] = set()
+    if "source_person" in changed:
+        new_source = data["source_person"]
+        if new_source is not None and new_source.case_id != case.pk:
+            raise ValidationError({"source_person": _("Only persons of this case can be chosen.")})
+        if item.source_person_id:
+            removed.add(item.source_person_id)
+    before = set(item.identifies.values_list("pk", flat=True))
+    if identifies is not None:
+        identifies = list(identifies)
+        _check_identifies(case=case, persons=identifies)
+        removed |= before - {person.pk for person in identifies}
+    if removed:
+        _check_unhidden(actor=actor, case=case, removed=removed)
+    for name in changed:
+        setattr(item, name, data[name])
+    if identifies is not None:
+        _record_identifies(item=item, actor=actor, before=before, persons=identifies)
     if changed:
         item.full_clean()
         item.save(update_fields=changed)
@@ -266,6 +355,36 @@ def item_update(*, item: EvidenceItem, actor: User, **data: Any) -> EvidenceItem
             actor=actor, action="evidence.updated", target=item, details={"fields": changed}
         )
     return item
+
+
+@transaction.atomic
+def redaction_approve(*, file: EvidenceFile, actor: User) -> EvidenceFile:
+    """A case lead who holds every identity the item identifies approves a redacted version:
+    from then on it is served to the readers of the case who do not hold them
+    (``evidence.access``)."""
+    file = (
+        EvidenceFile.objects.select_for_update()
+        .select_related("item__case", "blob")
+        .get(pk=file.pk)
+    )
+    item = file.item
+    _require(actor, item.case, P.CHANGE)
+    if not access.reader_for_user(actor, item.case).may_read_item(access.identities_of(item)):
+        raise PermissionDenied
+    if file.role != EvidenceFile.Role.REDACTED:
+        raise ValidationError(_("Only a redacted version can be approved."))
+    if file.redaction_approved_at is not None:
+        raise ValidationError(_("This redacted version is already approved."))
+    file.redaction_approved_by = actor
+    file.redaction_approved_at = timezone.now()
+    file.save(update_fields=["redaction_approved_by", "redaction_approved_at"])
+    audit_record(
+        actor=actor,
+        action="evidence.redaction_approved",
+        target=file,
+        details={"sha256": file.blob.sha256},
+    )
+    return file
 
 
 # --- Custody ----------------------------------------------------------------------------------

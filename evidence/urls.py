@@ -19,4 +19,9 @@ urlpatterns = [
     path("transfers/<int:pk>/cancel/", views.transfer_cancel_view, name="transfer_cancel"),
     path("files/<int:pk>/download/", views.download_view, name="download"),
     path("files/<int:pk>/preview/", views.preview_view, name="preview"),
+    path(
+        "files/<int:pk>/approve-redaction/",
+        views.redaction_approve_view,
+        name="redaction_approve",
+    ),
 ]

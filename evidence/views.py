@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -55,31 +56,55 @@ def _page(request: HttpRequest, template: str, access: object, **context: object
     )
 
 
-def _streamed_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _streamed_upload(
+    authorise: Callable[..., object],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Hashes uploads while they stream to disk, refuses oversized ones before reading them,
     and removes the temporary file if the client goes away mid-upload.
 
+    ``authorise(request, **kwargs)`` runs first and raises the view's 404 or 403 before a
+    byte of the body is read: a user without access to the case writes nothing to disk.
     CSRF is checked after the upload handler is in place (Django reads the body for the
     token), which is why the outer view is exempt and the inner one protected."""
-    inner = csrf_protect(view)
 
-    @csrf_exempt
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        handler = HashingUploadHandler(request)
-        request.upload_handlers = [handler]
-        if request.method == "POST":
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            if declared > settings.CUSTOS_UPLOAD_MAX_BYTES + 1024 * 1024:
-                return render(request, "evidence/too_large.html", status=413)
-            try:
-                request.POST  # noqa: B018 - parse now, so that a broken upload is caught here
-            except (OSError, MultiPartParserError):
-                handler.upload_interrupted()
-                return render(request, "evidence/upload_failed.html", status=400)
-        request.upload_too_large = handler.too_large
-        return inner(request, *args, **kwargs)
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        inner = csrf_protect(view)
 
-    return wrapped
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            authorise(request, *args, **kwargs)
+            return _upload(request, inner, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _upload(
+    request: HttpRequest, inner: Callable[..., HttpResponse], *args: object, **kwargs: object
+) -> HttpResponse:
+    handler = HashingUploadHandler(request)
+    request.upload_handlers = [handler]
+    if request.method == "POST":
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.CUSTOS_UPLOAD_MAX_BYTES + 1024 * 1024:
+            return render(request, "evidence/too_large.html", status=413)
+        try:
+            request.POST  # noqa: B018 - parse now, so that a broken upload is caught here
+        except (OSError, MultiPartParserError):
+            handler.upload_interrupted()
+            return render(request, "evidence/upload_failed.html", status=400)
+    request.upload_too_large = handler.too_large
+    return inner(request, *args, **kwargs)
+
+
+def _case_contributor(request: HttpRequest, case_pk: int) -> None:
+    case_access(request.user, case_pk, P.CONTRIBUTE)
+
+
+def _item_contributor(request: HttpRequest, pk: int) -> None:
+    selectors.item_access(request.user, pk, P.CONTRIBUTE)
 
 
 def _warn_duplicate(request: HttpRequest, added: services.FileAdded) -> None:
@@ -111,6 +136,7 @@ def register_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     items = selectors.register(
         access.case,
+        user=request.user,
         kind=filters.get("kind") or "",
         status=filters.get("status") or "",
         query=(filters.get("q") or "").strip(),
@@ -121,12 +147,18 @@ def register_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     return _page(request, "evidence/register.html", access, form=form, page=page)
 
 
-@_streamed_upload
+@_streamed_upload(_case_contributor)
 @GET_POST
 def item_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk, P.CONTRIBUTE)
     persons = person_rows(request.user, access.case)
-    form = NewItemForm(request.POST or None, request.FILES or None, persons=persons)
+    form = NewItemForm(
+        request.POST or None,
+        request.FILES or None,
+        persons=persons,
+        case=access.case,
+        actor=request.user,
+    )
     if request.method == "POST" and not _upload_error(request, form) and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "upload"}
         try:
@@ -156,6 +188,7 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         source = next(
             (row for row in person_rows(request.user, item.case, pk=item.source_person_id)), None
         )
+    readable = selectors.readable_files(request.user, item)
     return _page(
         request,
         "evidence/item_detail.html",
@@ -166,7 +199,11 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         events=Paginator(selectors.custody_log(item), CUSTODY_LOG_PAGE).get_page(
             request.GET.get("page")
         ),
-        files=selectors.files_of(item),
+        files=readable.files.readable,
+        readable_ids={file.pk for file in readable.files.readable},
+        withheld=readable.files.withheld,
+        original_sha256=readable.original_sha256,
+        may_approve=access.can(P.CHANGE) and readable.may_read_item,
         pending=selectors.pending_transfer(item),
         source=source,
         is_custodian=item.custodian_id == request.user.pk,
@@ -177,7 +214,13 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     persons = person_rows(request.user, item.case)
-    form = ItemForm(request.POST or None, instance=copy.copy(item), persons=persons)
+    form = ItemForm(
+        request.POST or None,
+        instance=copy.copy(item),
+        persons=persons,
+        case=item.case,
+        actor=request.user,
+    )
     form.fields.pop("storage_location")
     form.fields.pop("seal_numbers")
     if request.method == "POST" and form.is_valid():
@@ -191,12 +234,13 @@ def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, "evidence/item_form.html", access, form=form, item=item)
 
 
-@_streamed_upload
+@_streamed_upload(_item_contributor)
 @GET_POST
 def file_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
+    readable = selectors.readable_files(request.user, item)
     form = FileForm(
-        request.POST or None, request.FILES or None, files_of_item=list(selectors.files_of(item))
+        request.POST or None, request.FILES or None, files_of_item=readable.files.readable
     )
     if request.method == "POST" and not _upload_error(request, form) and form.is_valid():
         try:
@@ -217,7 +261,15 @@ def file_add_view(request: HttpRequest, pk: int) -> HttpResponse:
             if added.duplicate_of:
                 _warn_duplicate(request, added)
             return redirect("evidence:detail", pk=pk)
-    return _page(request, "evidence/file_form.html", access, form=form, item=item, upload_form=True)
+    return _page(
+        request,
+        "evidence/file_form.html",
+        access,
+        form=form,
+        item=item,
+        upload_form=True,
+        withheld=readable.files.withheld,
+    )
 
 
 # --- Custody --------------------------------------------------------------------------------
@@ -357,6 +409,25 @@ def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpRespon
     return response
 
 
+@require_POST
+def redaction_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case lead holding the identities the item reveals approves a redacted version."""
+    file, _access = selectors.file_for_change(request.user, pk)
+    try:
+        services.redaction_approve(file=file, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "Redacted version approved: the team members who do not hold the identities "
+                "it hides may now open it."
+            ),
+        )
+    return redirect("evidence:detail", pk=file.item_id)
+
+
 @require_GET
 def download_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _file_response(request, pk, inline=False)
@@ -374,8 +445,8 @@ def preview_view(request: HttpRequest, pk: int) -> HttpResponse:
 def integrity_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
     case_read_record(access=access, actor=request.user, page="evidence integrity")
-    files = selectors.integrity_of_case(access.case)
-    return _page(request, "evidence/integrity.html", access, files=files)
+    rows = selectors.integrity_of_case(request.user, access.case)
+    return _page(request, "evidence/integrity.html", access, rows=rows)
 
 
 @role_required(UserRole.UNIT_ADMIN)

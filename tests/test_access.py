@@ -174,6 +174,7 @@ MATRIX: dict[str, Rule] = {
         )
     },
     "evidence:verify": Rule(per_case=True, method="post"),
+    "evidence:redaction_approve": Rule(per_case=True, method="post"),
     # Proof matrix views belong to one case: their matrix is tests/evidence/test_proof_access.py.
     **{
         f"proof:{name}": Rule(per_case=True)

@@ -106,6 +106,8 @@ EVIDENCE_ROUTES: dict[str, Expect] = {
     "evidence:transfer_cancel": Expect("post", pending_transfer, codes(403, investigator=302)),
     "evidence:download": Expect("get", original, codes(), stored_bytes),
     "evidence:preview": Expect("get", original, codes(), stored_bytes),
+    # Approving a redacted version is for a case lead (who is refused a file that is not one).
+    "evidence:redaction_approve": Expect("post", original, codes(403, lead=302)),
     # Unit admins only, with no case content: everyone else is refused before any lookup.
     "evidence:integrity_admin": Expect(
         "get",

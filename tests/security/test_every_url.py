@@ -88,6 +88,7 @@ OBJECTS: dict[str, Kwargs] = {
     "evidence:transfer_cancel": _pk(lambda h: h.transfer),
     "evidence:download": _pk(lambda h: h.ev.original),
     "evidence:preview": _pk(lambda h: h.ev.original),
+    "evidence:redaction_approve": _pk(lambda h: h.ev.original),
     "proof:overview": _case_pk,
     "proof:create": _case_pk,
     **{
