@@ -237,6 +237,11 @@ CUSTOS_TRAINING_ATTENDANCE = env.float("CUSTOS_TRAINING_ATTENDANCE", default=0.8
 
 # Case packages: a rendered package can be downloaded for this many days, then expires.
 CUSTOS_PACKAGE_DAYS = env.int("CUSTOS_PACKAGE_DAYS", default=14)
+# /packages/verify/ refuses a file larger than this (from its declared length, before reading
+# it, or while it streams): a package we issue is far smaller.
+CUSTOS_PACKAGE_VERIFY_MAX_BYTES = env.int(
+    "CUSTOS_PACKAGE_VERIFY_MAX_BYTES", default=256 * 1024 * 1024
+)
 # The PKCS#12 (certificate and key) that signs case packages, and its passphrase. Outside
 # production, `make run` generates a self-signed development certificate at the default path
 # (manage.py make_signing_cert); production must name a real one.

@@ -9,10 +9,11 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Clearance, User
 from cases.models import Case, CasePerson
 from evidence.models import Allegation, EvidenceItem
 from partners.models import Package
-from partners.package_selectors import protected_persons_of
+from partners.package_selectors import disclosable_persons, liaisons_of
 
 
 class _ItemChoice(forms.ModelMultipleChoiceField):
@@ -29,6 +30,14 @@ class _PersonChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: CasePerson) -> str:
         # Only the pseudonym: the decision page does not need the name to pick a person.
         return f"{obj.pseudonym} ({obj.get_role_display()})"
+
+
+class _RecipientChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return _("%(name)s (cleared up to %(level)s)") % {
+            "name": obj.get_full_name() or obj.get_username(),
+            "level": Clearance(obj.clearance).label,
+        }
 
 
 class PackageRequestForm(forms.Form):
@@ -113,36 +122,88 @@ class PackageDecisionForm(forms.Form):
         required=False,
         help_text=_("Required for a rejection; shown to the requester."),
     )
+    recipients = _RecipientChoice(
+        label=_("Named recipients"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Only these liaisons may download the package; nobody else of their organisation."
+        ),
+    )
     disclose = _PersonChoice(
         label=_("Include the identity of these protected persons"),
         queryset=CasePerson.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Everyone else appears by pseudonym only."),
+        help_text=_(
+            "Only identities you hold yourself can be included. Everyone else appears by "
+            "pseudonym only."
+        ),
     )
     justification = forms.CharField(
         label=_("Justification for including identities"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
+    declassify_to = forms.TypedChoiceField(
+        label=_("Declassify the package to"),
+        choices=(),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("Needed only when a recipient is not cleared for the package's level."),
+    )
+    declassification_reason = forms.CharField(
+        label=_("Reason for the declassification"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
 
-    def __init__(self, *args: Any, case: Case, can_disclose: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        package: Package,
+        actor: User,
+        can_disclose: bool,
+        level: int,
+        **kwargs: Any,
+    ) -> None:
+        """``level`` is the classification of the package's content."""
         super().__init__(*args, **kwargs)
-        if can_disclose:
-            self.fields["disclose"].queryset = protected_persons_of(case)
+        self.package = package
+        if package.organisation_id:
+            self.fields["recipients"].queryset = liaisons_of(package)
+        else:
+            del self.fields["recipients"]
+        held = disclosable_persons(actor, package.case) if can_disclose else None
+        if held is not None and held.exists():
+            self.fields["disclose"].queryset = held
         else:
             del self.fields["disclose"]
             del self.fields["justification"]
+        lower = [(value, label) for value, label in Clearance.choices if value < level]
+        if lower:
+            self.fields["declassify_to"].choices = [("", _("No declassification")), *lower]
+        else:
+            del self.fields["declassify_to"]
+            del self.fields["declassification_reason"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        approving = data.get("decision") == self.APPROVE
         if data.get("decision") == self.REJECT and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason for the rejection."))
-        disclosing = data.get("decision") == self.APPROVE and data.get("disclose")
+        if approving and "recipients" in self.fields and not data.get("recipients"):
+            self.add_error("recipients", _("Name who may download the package."))
+        disclosing = approving and data.get("disclose")
         if disclosing and not (data.get("justification") or "").strip():
             self.add_error(
                 "justification", _("Record why the identity is included in the package.")
             )
+        declassifying = approving and data.get("declassify_to") is not None
+        if declassifying and not (data.get("declassification_reason") or "").strip():
+            self.add_error("declassification_reason", _("Record why the package is declassified."))
         return data
 
 

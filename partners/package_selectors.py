@@ -3,20 +3,25 @@
 The unit's staff see the packages of the cases they may see (need-to-know on the case); a
 tribunal liaison sees the packages addressed to their organisation, and only while the case is
 shared with it at the "package requests" level. Anything else is a 404.
+
+Seeing a package is not downloading it: ``package_download_right`` is the one rule for that
+(the view, the templates and the service all ask it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from accounts.roles import Role
 from cases import permissions as P
 from cases.models import Case, CaseMember
-from cases.selectors import CaseAccess, case_access
+from cases.selectors import CaseAccess, case_access, case_permissions, identity_grants
+from evidence.models import EvidenceItem
 from partners.models import CaseShare, Package
 from partners.selectors import is_staff_member, liaison_organisation
 
@@ -63,6 +68,95 @@ def package_list_for(user: User, *, case: Case | None = None) -> QuerySet[Packag
     return packages.order_by("-requested_at")
 
 
+class Download(StrEnum):
+    """How a user may download a package's PDF."""
+
+    # A named recipient: the delivery itself (counted, marks the package downloaded, tells
+    # the approver).
+    RECIPIENT = "recipient"
+    # A member of the case team holding every identity the package discloses: an audited
+    # internal copy that changes nothing about the delivery.
+    INTERNAL_COPY = "internal_copy"
+
+
+def named_recipients_of(package: Package) -> QuerySet[User]:
+    """The liaisons the approver named who may still receive the package: active, still
+    liaisons of its organisation, and the case still shared with it for packages. A liaison
+    of the organisation who was not named, or who joined it later, is not one of them."""
+    if package.organisation_id is None:
+        return User.objects.none()
+    share_in_force = (
+        CaseShare.objects.active()
+        .filter(
+            case_id=package.case_id,
+            organisation_id=package.organisation_id,
+            level=CaseShare.Level.PACKAGES,
+        )
+        .exists()
+    )
+    if not share_in_force:
+        return User.objects.none()
+    return package.recipients.filter(
+        is_active=True,
+        groups__name=Role.TRIBUNAL_LIAISON,
+        partner_membership__organisation_id=package.organisation_id,
+    ).distinct()
+
+
+def disclosed_identities(package: Package) -> frozenset[int]:
+    """The protected persons (``CasePerson`` ids) whose identity the package discloses."""
+    return frozenset(package.disclosures.values_list("case_person_id", flat=True))
+
+
+def package_download_right(user: User, package: Package) -> Download | None:
+    """The one rule for who may download a package's PDF, and how.
+
+    * A named recipient (``named_recipients_of``) cleared for the level the package is
+      released at: the delivery.
+    * A member of the case's team (never a break-glass reader) who may see the case, is
+      cleared for everything the package holds (before any declassification: an internal
+      copy is not a release) and holds the identity of every protected person the package
+      discloses: an internal copy.
+    * Nobody else: not a team member without those identities, not a break-glass unit admin,
+      not a liaison of the organisation who was not named or was invited later.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.has_role(Role.TRIBUNAL_LIAISON):
+        if (
+            named_recipients_of(package).filter(pk=user.pk).exists()
+            and user.clearance >= package.effective_classification
+        ):
+            return Download.RECIPIENT
+        return None
+    if not is_staff_member(user):
+        return None
+    case = package.case
+    if not Case.objects.visible_to(user).filter(pk=case.pk).exists():
+        return None
+    if not CaseMember.objects.filter(case=case, user=user).exists():
+        return None  # break-glass reads the case; it never takes a copy of its package
+    if P.VIEW not in case_permissions(user, case):
+        return None
+    if user.clearance < package.content_classification:
+        return None
+    if not disclosed_identities(package) <= identity_grants(user, case):
+        return None
+    return Download.INTERNAL_COPY
+
+
+def package_content_classification(package: Package) -> int:
+    """The classification of what the package holds: the case's, or that of an included
+    evidence item classified above it."""
+    items = (
+        EvidenceItem.objects.filter(case_id=package.case_id)
+        if package.all_evidence
+        else package.evidence_items.all()
+    )
+    highest = items.aggregate(level=Max("classification"))["level"]
+    return max(package.case.classification, highest or 0)
+
+
 @dataclass(frozen=True)
 class PackageAccess:
     """A package as one user may use it."""
@@ -70,6 +164,7 @@ class PackageAccess:
     package: Package
     case_access: CaseAccess | None  # None for a liaison: they never read the case itself
     is_recipient: bool
+    download: Download | None = None
 
     @property
     def can_decide(self) -> bool:
@@ -81,7 +176,11 @@ class PackageAccess:
 
     @property
     def can_download(self) -> bool:
-        return self.package.is_downloadable
+        return self.download is not None and self.package.is_downloadable
+
+    @property
+    def downloads_internal_copy(self) -> bool:
+        return self.download == Download.INTERNAL_COPY
 
     @property
     def can_revoke(self) -> bool:
@@ -102,11 +201,20 @@ def package_access(user: User, pk: int) -> PackageAccess:
     )
     if package is None:
         raise Http404
+    download = package_download_right(user, package)
     if is_staff_member(user):
         return PackageAccess(
-            package=package, case_access=case_access(user, package.case_id), is_recipient=False
+            package=package,
+            case_access=case_access(user, package.case_id),
+            is_recipient=False,
+            download=download,
         )
-    return PackageAccess(package=package, case_access=None, is_recipient=True)
+    return PackageAccess(
+        package=package,
+        case_access=None,
+        is_recipient=download == Download.RECIPIENT,
+        download=download,
+    )
 
 
 def case_leads(case: Case) -> QuerySet[User]:
@@ -116,16 +224,26 @@ def case_leads(case: Case) -> QuerySet[User]:
 
 
 def liaisons_of(package: Package) -> QuerySet[User]:
-    """The recipient organisation's liaisons (who hear about their package)."""
+    """The recipient organisation's active liaisons: those the approver may name."""
     if package.organisation_id is None:
         return User.objects.none()
-    return User.objects.filter(
-        partner_membership__organisation_id=package.organisation_id,
-        is_active=True,
-        groups__name=Role.TRIBUNAL_LIAISON,
-    ).distinct()
+    return (
+        User.objects.filter(
+            partner_membership__organisation_id=package.organisation_id,
+            is_active=True,
+            groups__name=Role.TRIBUNAL_LIAISON,
+        )
+        .distinct()
+        .order_by("full_name", "username")
+    )
 
 
 def protected_persons_of(case: Case) -> QuerySet:
-    """The case's protected persons, by pseudonym (the approver picks identities to include)."""
+    """The case's protected persons, by pseudonym."""
     return case.persons.filter(protected=True).order_by("pseudonym")
+
+
+def disclosable_persons(user: User, case: Case) -> QuerySet:
+    """The protected persons whose identity ``user`` may disclose in a package: those whose
+    identity they hold themselves (four eyes: nobody discloses a name they were not given)."""
+    return protected_persons_of(case).filter(pk__in=identity_grants(user, case))

@@ -31,16 +31,23 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Clearance, User
 from accounts.services import notification_send
 from audit.services import audit_record
 from cases import permissions as P
 from cases.models import Case, CasePerson
-from cases.selectors import case_permissions
+from cases.selectors import case_permissions, identity_grants
 from custos.files import FileOnDisk, sha256_and_size
 from evidence.models import Allegation, EvidenceItem
 from partners.models import CaseShare, Package, PackageDisclosure, PackageSection
-from partners.package_selectors import case_leads, liaisons_of
+from partners.package_selectors import (
+    Download,
+    case_leads,
+    liaisons_of,
+    named_recipients_of,
+    package_content_classification,
+    package_download_right,
+)
 from partners.selectors import liaison_organisation
 
 logger = logging.getLogger(__name__)
@@ -71,8 +78,8 @@ def _notify(
 
 
 def _concerned(package: Package) -> list[User]:
-    """The requester and the recipient organisation's liaisons."""
-    return [package.requested_by, *liaisons_of(package)]
+    """The requester and the named recipients (not every liaison of the organisation)."""
+    return [package.requested_by, *named_recipients_of(package)]
 
 
 # --- Requests -----------------------------------------------------------------------------------
@@ -218,6 +225,69 @@ def _enqueue(package: Package) -> None:
     render_package.delay_on_commit(package.pk)
 
 
+def _check_recipients(package: Package, recipients: list[User]) -> None:
+    if package.organisation_id is None:
+        if recipients:
+            raise ValidationError(
+                {"recipients": [_("This package is not addressed to a partner organisation.")]}
+            )
+        return
+    if not recipients:
+        raise ValidationError({"recipients": [_("Name who may download the package.")]})
+    allowed = set(liaisons_of(package).values_list("pk", flat=True))
+    if any(user.pk not in allowed for user in recipients):
+        raise ValidationError(
+            {"recipients": [_("Only active liaisons of the recipient organisation can be named.")]}
+        )
+
+
+def _check_classification(
+    *,
+    actor: User,
+    level: int,
+    recipients: list[User],
+    declassify_to: int | None,
+    declassification_reason: str,
+) -> None:
+    """The package is released at ``declassify_to`` (when recorded) or at ``level``; every
+    named recipient must be cleared for that."""
+    if actor.clearance < level:
+        raise ValidationError(
+            _("The package holds material classified above your clearance: you cannot approve it.")
+        )
+    if declassify_to is not None:
+        if declassify_to not in Clearance.values or declassify_to >= level:
+            raise ValidationError(
+                {
+                    "declassify_to": [
+                        _("A declassification must lower the level below %(level)s.")
+                        % {"level": Clearance(level).label}
+                    ]
+                }
+            )
+        if not declassification_reason.strip():
+            raise ValidationError(
+                {"declassification_reason": [_("Record why the package is declassified.")]}
+            )
+    released = level if declassify_to is None else declassify_to
+    uncleared = [user for user in recipients if user.clearance < released]
+    if uncleared:
+        raise ValidationError(
+            {
+                "recipients": [
+                    _(
+                        "The package is %(level)s and %(names)s is not cleared for it: name "
+                        "another recipient, or record a declassification and its reason."
+                    )
+                    % {
+                        "level": Clearance(released).label,
+                        "names": ", ".join(u.get_full_name() or u.username for u in uncleared),
+                    }
+                ]
+            }
+        )
+
+
 @transaction.atomic
 def package_approve(
     *,
@@ -225,9 +295,18 @@ def package_approve(
     actor: User,
     reason: str = "",
     disclosures: Iterable[tuple[CasePerson, str]] = (),
+    recipients: Iterable[User] = (),
+    declassify_to: int | None = None,
+    declassification_reason: str = "",
 ) -> Package:
-    """The case lead approves: the package is queued for rendering. Identities of protected
-    persons are included only as listed in ``disclosures``, each with its justification."""
+    """The case lead approves: the package is queued for rendering.
+
+    ``recipients`` are the liaisons who may download it (required for a package addressed to
+    an organisation: nobody else of it may). Identities of protected persons are included only
+    as listed in ``disclosures``, each with its justification, and only identities the
+    approver holds. The package's classification is its content's (the case's, or an included
+    item's above it); above a recipient's clearance it is refused unless the approver records
+    a declassification (``declassify_to`` and its reason)."""
     package = _lock(package)
     perms = case_permissions(actor, package.case)
     if P.CHANGE not in perms:
@@ -246,17 +325,39 @@ def package_approve(
     disclosures = list(disclosures)
     if disclosures and P.GRANT_IDENTITY not in perms:
         raise PermissionDenied
+    held = identity_grants(actor, package.case) if disclosures else frozenset()
     for case_person, justification in disclosures:
         if case_person.case_id != package.case_id or not case_person.protected:
             raise ValidationError(_("Only protected persons of this case can be disclosed."))
+        if case_person.pk not in held:
+            # Four eyes: an identity is disclosed only by someone who was given it.
+            raise PermissionDenied
         if not justification.strip():
             raise ValidationError(
                 {"justification": [_("Record why the identity is included in the package.")]}
             )
+    recipients = list(recipients)
+    _check_recipients(package, recipients)
+    level = package_content_classification(package)
+    _check_classification(
+        actor=actor,
+        level=level,
+        recipients=recipients,
+        declassify_to=declassify_to,
+        declassification_reason=declassification_reason,
+    )
+    why_declassified = declassification_reason.strip() if declassify_to is not None else ""
     now = timezone.now()
     Package.objects.filter(pk=package.pk).update(
-        status=Package.Status.APPROVED, decided_by=actor, decided_at=now, decision_reason=reason
+        status=Package.Status.APPROVED,
+        decided_by=actor,
+        decided_at=now,
+        decision_reason=reason,
+        classification=level,
+        declassified_to=declassify_to,
+        declassification_reason=why_declassified,
     )
+    package.recipients.set(recipients)
     for case_person, justification in disclosures:
         PackageDisclosure.objects.create(
             package=package, case_person=case_person, justification=justification, added_by=actor
@@ -265,8 +366,19 @@ def package_approve(
         actor=actor,
         action="package.approved",
         target=package,
-        details={"disclosed": [cp.pk for cp, _j in disclosures]},
+        details={
+            "disclosed": [cp.pk for cp, _j in disclosures],
+            "recipients": [user.pk for user in recipients],
+            "classification": level,
+        },
     )
+    if declassify_to is not None:
+        audit_record(
+            actor=actor,
+            action="package.declassified",
+            target=package,
+            details={"from": level, "to": declassify_to, "reason": why_declassified},
+        )
     _enqueue(package)
     audit_record(actor=actor, action="package.queued", target=package)
     package.refresh_from_db()
@@ -367,10 +479,24 @@ def package_retry(*, package: Package, actor: User) -> Package:
 
 @transaction.atomic
 def package_download(*, package: Package, actor: User) -> IO[bytes]:
-    """Opens the PDF for ``actor``: counted and audited, refused once expired or revoked."""
+    """Opens the PDF for ``actor`` (``package_download_right`` decides who may), refused once
+    expired or revoked. A named recipient's download is the delivery: counted, audited, marks
+    the package downloaded and tells the approver. A case team member's is an internal copy:
+    audited, and nothing else changes."""
     package = _lock(package)
+    right = package_download_right(actor, package)
+    if right is None:
+        raise PermissionDenied
     if not package.is_downloadable:
         raise ValidationError(_("This package can no longer be downloaded."))
+    if right == Download.INTERNAL_COPY:
+        audit_record(
+            actor=actor,
+            action="package.internal_copy_downloaded",
+            target=package,
+            details={"sha256": package.sha256},
+        )
+        return default_storage.open(package.pdf.name, "rb")
     Package.objects.filter(pk=package.pk).update(
         status=Package.Status.DOWNLOADED,
         download_count=F("download_count") + 1,

@@ -6,21 +6,32 @@ case-lead actions then need the lead's permission on the case (403 for other tea
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import recent_login_required, role_required
+from accounts.models import Clearance
 from accounts.roles import Role
 from audit.services import audit_record
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.views import confirm_action
 from partners import package_selectors as selectors
 from partners import package_services as services
 from partners.package_forms import (
@@ -126,6 +137,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "disclosures": package.disclosures.select_related("case_person", "added_by")
             if access.case_access
             else [],
+            "recipients": package.recipients.order_by("full_name") if access.case_access else [],
             "revoke_form": PackageRevokeForm(),
         },
     )
@@ -147,8 +159,13 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.can_decide:
         raise PermissionDenied
     package = access.package
+    level = selectors.package_content_classification(package)
     form = PackageDecisionForm(
-        request.POST or None, case=package.case, can_disclose=access.can_disclose
+        request.POST or None,
+        package=package,
+        actor=request.user,
+        can_disclose=access.can_disclose,
+        level=level,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -160,6 +177,9 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user,
                     reason=data["reason"],
                     disclosures=[(cp, justification) for cp in data.get("disclose") or ()],
+                    recipients=list(data.get("recipients") or ()),
+                    declassify_to=data.get("declassify_to"),
+                    declassification_reason=data.get("declassification_reason", ""),
                 )
                 messages.success(request, _("Approved: the package is queued for rendering."))
             else:
@@ -169,9 +189,14 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             return redirect("packages:detail", pk=package.pk)
-    return render(request, "partners/package_decide.html", {"package": package, "form": form})
+    return render(
+        request,
+        "partners/package_decide.html",
+        {"package": package, "form": form, "level": Clearance(level).label},
+    )
 
 
+@recent_login_required
 @GET_POST
 def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.package_access(request.user, pk)
@@ -193,11 +218,20 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@recent_login_required
+@GET_POST
 def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.package_access(request.user, pk)
     if not access.can_decide:
         raise PermissionDenied
+    if request.method == "GET":
+        return confirm_action(
+            request,
+            title=_("Render the package again"),
+            question=_("Queue %(ref)s for rendering again?") % {"ref": access.package.reference},
+            button=_("Retry"),
+            cancel_url=reverse("packages:detail", args=[pk]),
+        )
     try:
         services.package_retry(package=access.package, actor=request.user)
     except ValidationError as error:
@@ -210,6 +244,13 @@ def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def download_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.package_access(request.user, pk)
+    if access.download is None:
+        return render(
+            request,
+            "partners/package_download_refused.html",
+            {"package": access.package, "access": access},
+            status=403,
+        )
     try:
         handle = services.package_download(package=access.package, actor=request.user)
     except ValidationError as error:
@@ -229,10 +270,74 @@ def download_view(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+# A multipart request carries a few hundred bytes besides the file (boundaries, headers, the
+# CSRF token): a declared length above the limit by more than this is refused unread.
+MULTIPART_ENVELOPE = 64 * 1024
+
+
+class _CappedUploadHandler(FileUploadHandler):
+    """Counts the bytes of the uploaded file as they stream and stops the upload past
+    ``CUSTOS_PACKAGE_VERIFY_MAX_BYTES``; the next handlers (Django's own) store it meanwhile."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.received = 0
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > settings.CUSTOS_PACKAGE_VERIFY_MAX_BYTES:
+            self.too_large = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    limit = settings.CUSTOS_PACKAGE_VERIFY_MAX_BYTES
+    return render(
+        request,
+        "partners/package_verify_too_large.html",
+        {"mib": max(1, limit // (1024 * 1024))},
+        status=413,
+    )
+
+
+def _capped_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuses a file above the verification limit: from its declared length before the body
+    is read, or while it streams. CSRF is checked once the handler is in place (Django reads
+    the body for the token), hence the exempt outer view and the protected inner one."""
+    inner = csrf_protect(view)
+
+    @csrf_exempt
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > settings.CUSTOS_PACKAGE_VERIFY_MAX_BYTES + MULTIPART_ENVELOPE:
+                return _too_large(request)
+            handler = _CappedUploadHandler(request)
+            request.upload_handlers.insert(0, handler)
+            with contextlib.suppress(MultiPartParserError):  # the form reports the file missing
+                request.POST  # noqa: B018 - parse now, under the cap
+            if handler.too_large:
+                return _too_large(request)
+        return inner(request, *args, **kwargs)
+
+    return wrapped
+
+
+@STAFF_OR_LIAISON
+@_capped_upload
 @GET_POST
 def verify_view(request: HttpRequest) -> HttpResponse:
-    """Anyone logged in may check a PDF: they learn whether we issued it, whether it is intact
-    and signed, and for which package and recipient. Nothing else about the package."""
+    """The unit's staff and tribunal liaisons (who make and receive packages) may check a PDF:
+    they learn whether we issued it, whether it is intact and signed, and for which package
+    and recipient. Nothing else about the package."""
     from partners.packages import verify
 
     form = PackageVerifyForm(request.POST or None, request.FILES or None)

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Clearance
 from cases.models import Case, CasePerson
 from evidence.models import Allegation, EvidenceItem
 from partners.models.organisation import PartnerOrganisation
@@ -193,6 +194,28 @@ class Package(models.Model):
             and self.expires_at is not None
             and self.expires_at > timezone.now()
         )
+
+    @property
+    def content_classification(self) -> int:
+        """The highest classification of what the package holds: computed at approval (the
+        case's or an included item's above it); the case's until then."""
+        return max(self.classification, self.case.classification)
+
+    @property
+    def effective_classification(self) -> int:
+        """The level the PDF is marked and released at: the level a recorded declassification
+        lowered it to, or its content's."""
+        if self.declassified_to is not None:
+            return self.declassified_to
+        return self.content_classification
+
+    @property
+    def content_classification_label(self) -> str:
+        return str(Clearance(self.content_classification).label)
+
+    @property
+    def effective_classification_label(self) -> str:
+        return str(Clearance(self.effective_classification).label)
 
     @property
     def in_progress(self) -> bool:

@@ -28,7 +28,9 @@ UID_KEYWORD = "custos-package-uid:"
 
 
 def marking(package: Package) -> str:
-    return str(package.case.get_classification_display()).upper()
+    """The classification the package is released at (after any recorded declassification),
+    not the case's: an item classified above its case raises it."""
+    return package.effective_classification_label.upper()
 
 
 def metadata(package: Package) -> dict[str, str]:

@@ -8,7 +8,9 @@ which state of the case the package reflects.
 
 Persons: a protected person appears by pseudonym unless the package discloses them
 (:class:`PackageDisclosure`); nothing here hands a template the registry row of a person it
-must not name.
+must not name. Files: the package reads them as a reader holding exactly the identities it
+discloses (``evidence.access``): the name of a file of an item identifying anyone else is
+withheld (its hash stays, so the file can still be matched).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases.models import CasePerson, Incident
+from evidence.access import Reader, identities_of_items, reader_for_identities
 from evidence.models import Allegation, CustodyEvent, EvidenceFile, EvidenceItem
 from partners.models import Package
 
@@ -95,6 +98,25 @@ def files_by_item(package: Package, item_ids: list[int]) -> dict[int, list[Evide
     for file in rows:
         files[file.item_id].append(file)
     return files
+
+
+def package_reader(package: Package) -> Reader:
+    """The package as a reader of evidence files: it holds the identities it discloses."""
+    return reader_for_identities(disclosed_ids(package))
+
+
+def withheld_file_ids(package: Package, files: dict[int, list[EvidenceFile]]) -> set[int]:
+    """Ids of the files (``files`` by item id) whose name the package must not print: files
+    of an item identifying a protected person the package does not disclose, except an
+    approved redacted copy (the one file-access rule, ``evidence.access``)."""
+    reader = package_reader(package)
+    identifies = identities_of_items(files)
+    return {
+        file.pk
+        for item_id, item_files in files.items()
+        for file in item_files
+        if not reader.may_read_file(file, identifies.get(item_id, frozenset()))
+    }
 
 
 def custody_events(package: Package, item_ids: list[int]) -> QuerySet[CustodyEvent]:
@@ -224,6 +246,7 @@ def manifest_item_lines(package: Package, items: list[EvidenceItem]) -> list[str
     )
     for item_id, seq, digest in rows.iterator(chunk_size=2000):
         heads[item_id] = (seq, digest)
+    withheld = withheld_file_ids(package, files)
     lines = []
     for item in items:
         seq, head = heads.get(item.pk, (0, ""))
@@ -231,7 +254,8 @@ def manifest_item_lines(package: Package, items: list[EvidenceItem]) -> list[str
             "exhibit": item.exhibit,
             "files": [
                 {
-                    "name": f.filename,
+                    # A withheld name is null: the file identifies a protected person.
+                    "name": None if f.pk in withheld else f.filename,
                     "role": f.role,
                     "size": f.blob.size,
                     "sha256": f.blob.sha256,

@@ -130,10 +130,27 @@ def _persons(package: Package, params: dict) -> dict:
     return {"persons": content.person_entries(package)}
 
 
+def _capture(item: EvidenceItem) -> list[tuple[str, str]]:
+    """An open-source item's capture record (Berkeley Protocol), as printed: label, value."""
+    if item.kind != EvidenceItem.Kind.OPEN_SOURCE:
+        return []
+    fields = [
+        (_("Source URL"), item.capture_url),
+        (_("Captured on"), content.iso(item.capture_time)),
+        (_("Capture tool"), item.capture_tool),
+        (_("Collector"), item.capture_collector),
+        (_("Platform"), item.capture_platform),
+        (_("Account"), item.capture_account),
+        (_("Published on"), content.iso(item.capture_published_at)),
+    ]
+    return [(label, value) for label, value in fields if value]
+
+
 def _evidence(package: Package, params: dict) -> dict:
     offset, limit = params.get("offset", 0), params.get("limit", EVIDENCE_PER_PART)
     items = content.item_slice(package, offset, limit)
     files = content.files_by_item(package, [item.pk for item in items])
+    withheld = content.withheld_file_ids(package, files)
     labels = content.person_labels(package) if any(i.source_person_id for i in items) else {}
     roles = dict(EvidenceFile.Role.choices)
     rows = []
@@ -148,9 +165,11 @@ def _evidence(package: Package, params: dict) -> dict:
                 "source": source,
                 "collected": content.iso(item.collected_at),
                 "registered": content.iso(item.created_at),
+                "capture": _capture(item),
                 "files": [
                     {
-                        "name": f.filename,
+                        "name": "" if f.pk in withheld else f.filename,
+                        "withheld": f.pk in withheld,
                         "role": roles.get(f.role, f.role),
                         "size": f.blob.size,
                         "sha": content.hash_text(f.blob.sha256),
