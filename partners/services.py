@@ -153,8 +153,8 @@ def invitation_create(
     language: str = "",
 ) -> tuple[Invitation, str]:
     """Invites a liaison. Returns the invitation and its token, which exists only here and in
-    the e-mail: the database keeps its hash. The e-mail is written in ``language`` (by
-    default the inviting admin's current language)."""
+    the e-mail to the invitee (no page shows it): the database keeps its hash. The e-mail is
+    written in ``language`` (by default the inviting admin's current language)."""
     _require_unit_admin(actor)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("An account with this e-mail address already exists.")})
@@ -197,7 +197,7 @@ def _send_invitation(invitation: Invitation, link: str) -> None:
         message=message,
         from_email=None,
         recipient_list=[invitation.email],
-        fail_silently=True,  # the unit admin also sees the link once, to pass on another way
+        fail_silently=True,  # undelivered, the invitation expires unused
     )
 
 

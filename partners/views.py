@@ -180,19 +180,17 @@ def invite_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, token = services.invitation_create(
+            # The token goes to the invitee's address only: the admin never sees the link.
+            invitation, _token = services.invitation_create(
                 actor=request.user, organisation=org, **form.cleaned_data
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            link = request.build_absolute_uri(
-                redirect("partners:invitation_accept", token=token).url
-            )
             return render(
                 request,
                 "partners/invitation_sent.html",
-                {"org": org, "invitation": invitation, "link": link},
+                {"org": org, "invitation": invitation},
             )
     return render(
         request,
