@@ -1,0 +1,108 @@
+"""Who may see what in a case is explained by the audit trail: a row changed behind the
+services' back (a SQL prompt, a careless script) is named by ``verify_access_state``."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from cases import services
+from cases.access_state import access_state_verify
+from cases.models import (
+    CaseMember,
+    CasePersonUserObjectPermission,
+    CaseUserObjectPermission,
+    IdentityGrant,
+)
+from tests.cases.conftest import World, open_case
+
+
+def _perm(codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label="cases", codename=codename)
+
+
+def test_a_world_built_through_the_services_verifies_clean(world: World, break_glass) -> None:
+    services.identity_grant(case_person=world.witness, actor=world.lead, user=world.investigator)
+    services.identity_grant(case_person=world.witness, actor=world.lead, user=world.analyst)
+    services.identity_revoke(case_person=world.witness, actor=world.lead, user=world.analyst)
+    member = world.case.members.get(user=world.investigator)
+    services.case_member_remove(case=world.case, actor=world.lead, member=member)
+    second = open_case(world.lead, title="Second case")
+    services.case_person_add(
+        case=second, actor=world.lead, role="victim", person=world.witness.person
+    )
+    assert access_state_verify() == []
+    call_command("verify_access_state")
+
+
+def test_a_view_identity_row_inserted_directly_is_named(world: World) -> None:
+    row = CasePersonUserObjectPermission.objects.create(
+        user=world.analyst, permission=_perm("view_identity"), content_object=world.witness
+    )
+    problems = access_state_verify()
+    assert any(
+        f"CasePersonUserObjectPermission id={row.pk}" in p and "no audited grant" in p
+        for p in problems
+    )
+    with pytest.raises(CommandError, match="problem"):
+        call_command("verify_access_state")
+
+
+def test_a_protection_flag_lifted_by_sql_is_named(world: World) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_caseperson SET protected = %s WHERE id = %s", [False, world.witness.pk]
+        )
+    problems = access_state_verify()
+    assert any(
+        p.startswith(f"CasePerson id={world.witness.pk} is not protected") for p in problems
+    )
+
+
+def test_a_team_member_and_permission_inserted_directly_are_named(world: World) -> None:
+    member = CaseMember.objects.create(
+        case=world.case, user=world.colleague, role="investigator", added_by=world.lead
+    )
+    row = CaseUserObjectPermission.objects.create(
+        user=world.colleague, permission=_perm("view_case"), content_object=world.case
+    )
+    problems = "\n".join(access_state_verify())
+    assert f"CaseMember id={member.pk} (user id={world.colleague.pk}" in problems
+    assert f"CaseUserObjectPermission id={row.pk} (view_case of user id={world.colleague.pk}" in (
+        problems
+    )
+
+
+def test_a_deleted_identity_grant_is_named(world: World) -> None:
+    grant = services.identity_grant(
+        case_person=world.witness, actor=world.lead, user=world.investigator
+    )
+    IdentityGrant.objects.filter(pk=grant.pk).delete()
+    problems = access_state_verify()
+    assert (
+        f"missing IdentityGrant of user id={world.investigator.pk} on case person "
+        f"id={world.witness.pk}"
+    ) in "\n".join(problems)
+
+
+def test_a_grant_whose_decider_was_rewritten_is_named(world: World) -> None:
+    grant = services.identity_grant(
+        case_person=world.witness, actor=world.lead, user=world.investigator
+    )
+    IdentityGrant.objects.filter(pk=grant.pk).update(granted_by=world.analyst)
+    assert any(p.startswith(f"IdentityGrant id={grant.pk} says") for p in access_state_verify())
+
+
+def test_a_team_role_raised_by_sql_is_named(world: World) -> None:
+    CaseMember.objects.filter(case=world.case, user=world.analyst).update(role="lead")
+    problems = access_state_verify()
+    assert any("has the role lead" in p for p in problems)
+
+
+@pytest.mark.django_db
+def test_a_freshly_seeded_demo_database_verifies_clean() -> None:
+    call_command("seed_demo")
+    assert access_state_verify() == []
