@@ -184,6 +184,17 @@ class PersonForm(forms.ModelForm):
         )
 
 
+class CasePersonForm(forms.Form):
+    """A person's role and notes in one case, for a case that is not their home case."""
+
+    role = forms.ChoiceField(label=_("Role in the case"), choices=CasePerson.Role.choices)
+    notes = forms.CharField(
+        label=_("Notes on this person in this case"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class ProtectionChoiceMixin(forms.Form):
     measures = forms.MultipleChoiceField(
         label=_("Protective measures"),

@@ -37,6 +37,7 @@ from cases.models import (
     CasePersonUserObjectPermission,
     CaseUserObjectPermission,
     Crime,
+    IdentityGrant,
     Incident,
     Person,
     StatusChange,
@@ -244,6 +245,16 @@ def identity_grants(user: User, case: Case) -> frozenset[int]:
     )
 
 
+def identity_grants_of(case_person: CasePerson) -> QuerySet[IdentityGrant]:
+    """The live grants of a protected person's identity in one case: who holds it, who
+    decided and when."""
+    return (
+        IdentityGrant.objects.filter(case_person=case_person, revoked_at__isnull=True)
+        .select_related("user", "granted_by")
+        .order_by("user__username")
+    )
+
+
 @dataclass(frozen=True)
 class PersonRow:
     """A person as one user may see them in one case.
@@ -296,18 +307,19 @@ def person_row(user: User, case: Case, pk: int) -> PersonRow:
 
 def persons_linkable_by(user: User, case: Case, query: str) -> list[tuple[Person, str]]:
     """Registry persons ``user`` may link to ``case``: known to them by name from a case they
-    can see (never a protected person whose identity they were not granted)."""
+    can see. A person protected in any case is offered only to a user who holds their
+    identity in a case they can see (protection follows the person)."""
     if len(query.strip()) < 2:
         return []
     visible_cases = cases_visible_to(user).values("pk")
     granted = CasePersonUserObjectPermission.objects.filter(
-        user=user, permission__codename=P.VIEW_IDENTITY
-    ).values("content_object_id")
-    known = CasePerson.objects.filter(case__in=visible_cases).filter(
-        Q(protected=False) | Q(pk__in=granted)
-    )
+        user=user, permission__codename=P.VIEW_IDENTITY, content_object__case__in=visible_cases
+    ).values("content_object__person_id")
+    known = CasePerson.objects.filter(case__in=visible_cases).values("person_id")
+    protected = CasePerson.objects.filter(protected=True).values("person_id")
     people = (
-        Person.objects.filter(pk__in=known.values("person_id"))
+        Person.objects.filter(pk__in=known)
+        .filter(~Q(pk__in=protected) | Q(pk__in=granted))
         .filter(Q(full_name__icontains=query) | Q(names__name__icontains=query))
         .exclude(case_roles__case=case)
         .distinct()

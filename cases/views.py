@@ -25,6 +25,7 @@ from cases.forms import (
     BreakGlassForm,
     CaseFilterForm,
     CaseForm,
+    CasePersonForm,
     GrantForm,
     IncidentForm,
     LinkPersonForm,
@@ -358,12 +359,12 @@ def person_detail_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRes
     row = selectors.person_row(request.user, access.case, person_pk)
     _audit_read(request, access, "person", person=row.case_person.pk)
     _audit_identities(request, [row], "person page")
-    holders = (
-        services.identity_holders(row.case_person)
+    grants = (
+        list(selectors.identity_grants_of(row.case_person))
         if row.protected and access.can(P.GRANT_IDENTITY)
         else []
     )
-    return _page(request, "cases/person_detail.html", access, "persons", row=row, holders=holders)
+    return _page(request, "cases/person_detail.html", access, "persons", row=row, grants=grants)
 
 
 @GET_POST
@@ -374,33 +375,42 @@ def person_edit_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRespo
         # Editing a person shows who they are: only for those granted the identity.
         raise PermissionDenied
     case_person = row.case_person
-    person = copy.copy(row.person)
-    initial = {
-        "role": case_person.role,
-        "notes": case_person.notes,
-        "aliases": "\n".join(n.name for n in person.names.all() if n.kind == "alias"),
-        "transliterations": "\n".join(
+    # The shared registry fields belong to the person's home case; elsewhere, this case's
+    # role and notes only.
+    shared = services.person_editable_by(request.user, case_person.person)
+    initial = {"role": case_person.role, "notes": case_person.notes}
+    if shared:
+        person = copy.copy(row.person)
+        initial["aliases"] = "\n".join(n.name for n in person.names.all() if n.kind == "alias")
+        initial["transliterations"] = "\n".join(
             n.name for n in person.names.all() if n.kind == "transliteration"
-        ),
-    }
-    form = PersonForm(request.POST or None, instance=person, initial=initial)
+        )
+        form = PersonForm(request.POST or None, instance=person, initial=initial)
+    else:
+        form = CasePersonForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        shared_data = (
+            {"names": form.names(), **{k: data[k] for k in services.PERSON_FIELDS}}
+            if shared
+            else {}
+        )
         try:
             services.case_person_update(
                 case_person=case_person,
                 actor=request.user,
                 role=data["role"],
                 notes=data["notes"],
-                names=form.names(),
-                **{k: data[k] for k in services.PERSON_FIELDS},
+                **shared_data,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Person saved."))
             return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
-    return _page(request, "cases/person_form.html", access, "persons", form=form, row=row)
+    return _page(
+        request, "cases/person_form.html", access, "persons", form=form, row=row, shared=shared
+    )
 
 
 @GET_POST
@@ -431,8 +441,10 @@ def person_grants_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRes
     if not row.protected:
         return redirect("cases:person_detail", pk=pk, person_pk=person_pk)
     holders = services.identity_holders(row.case_person)
+    grants = list(selectors.identity_grants_of(row.case_person))
+    # Nobody grants an identity to themselves (four eyes).
     candidates = selectors.member_users_for_select(access.case).exclude(
-        pk__in=[u.pk for u in holders]
+        pk__in=[u.pk for u in holders] + [request.user.pk]
     )
     form = GrantForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
@@ -446,7 +458,14 @@ def person_grants_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRes
             messages.success(request, _("Identity granted."))
             return redirect("cases:person_grants", pk=pk, person_pk=person_pk)
     return _page(
-        request, "cases/person_grants.html", access, "persons", form=form, row=row, holders=holders
+        request,
+        "cases/person_grants.html",
+        access,
+        "persons",
+        form=form,
+        row=row,
+        holders=holders,
+        grants=grants,
     )
 
 
