@@ -10,7 +10,7 @@ Python before anything is sent.
 Nothing here goes through the services: they take a lock per case and write one row at a time,
 which is right for users and far too slow for a million items. The rows are the same as the
 services would write, and the integrity checks prove it: custody chains are hashed with
-``evidence.custody.event_hash`` (``manage.py verify_custody`` passes) and audit rows are
+``evidence.custody.chain_hash`` (``manage.py verify_custody`` passes) and audit rows are
 written already sealed, continuing the chain from its head under the chain's row lock, with
 ``audit.services.chain_hash`` (``manage.py verify_audit`` passes). Append-only triggers
 refuse UPDATE and DELETE only, so plain INSERTs are allowed.
@@ -18,6 +18,7 @@ refuse UPDATE and DELETE only, so plain INSERTs are allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -50,7 +51,8 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
-from evidence.custody import GENESIS, event_hash
+from evidence import custody
+from evidence.custody import GENESIS
 from evidence.models import CustodyEvent, EvidenceItem
 
 SCALE_PASSWORD = "custos-scale-bench"  # noqa: S105 - benchmark users, refused in production
@@ -916,30 +918,15 @@ class _Batch:
         items, events = [], []
         for item, chain in self._items(first_item):
             prev = GENESIS
+            first_hash = ""
             for event in chain:
-                event_h = event_hash(prev, event)  # type: ignore[arg-type]
+                values = dataclasses.asdict(event)
+                event_h = custody.chain_hash(prev, values)
                 events.append(
-                    self.t[CustodyEvent].row(
-                        {
-                            "item_id": event.item_id,
-                            "seq": event.seq,
-                            "kind": event.kind,
-                            "actor_id": event.actor_id,
-                            "recorded_at": event.recorded_at,
-                            "occurred_at": event.occurred_at,
-                            "from_user_id": event.from_user_id,
-                            "from_external": event.from_external,
-                            "to_user_id": event.to_user_id,
-                            "to_external": event.to_external,
-                            "location": event.location,
-                            "purpose": event.purpose,
-                            "notes": event.notes,
-                            "prev_hash": prev,
-                            "hash": event_h,
-                        }
-                    )
+                    self.t[CustodyEvent].row({**values, "prev_hash": prev, "hash": event_h})
                 )
                 prev = event_h
+                first_hash = first_hash or event_h
             item["custody_seq"], item["custody_head"] = len(chain), prev
             items.append(self.t[EvidenceItem].row(item))
             self.audit_row(
@@ -951,7 +938,13 @@ class _Batch:
                 target_id=str(item["id"]),
                 target_label=item["exhibit"],
                 case_id=item["case_id"],
-                details={},
+                # As evidence.services writes it: the first event, for verify_custody.
+                details={
+                    "item": item["id"],
+                    "exhibit": item["exhibit"],
+                    "seq": 1,
+                    "hash": first_hash,
+                },
             )
         self.rows[EvidenceItem] = items
         self.rows[CustodyEvent] = events

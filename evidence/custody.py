@@ -2,14 +2,20 @@
 
 ``hash = SHA-256(prev_hash || "\\n" || canonical JSON of the event)``; the first event's
 ``prev_hash`` is 64 zeros. The canonical form names every field that matters in court (who,
-what, when, from whom, to whom, where, why) and is stable across databases.
+what, when, from whom, to whom, where, why, and for a ``file_attached`` event which file, its
+bytes' SHA-256, role and name) and is stable across databases.
+
+Three proofs rest on it (``manage.py verify_custody``): every chain recomputes
+(:func:`verify_chains`); every file of an item is the one its ``file_attached`` event names,
+with the same bytes, role and name (:func:`verify_files`); and nothing the sealed audit trail
+saw is gone: items, events, chain lengths (:func:`verify_against_audit`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -17,37 +23,88 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from evidence.models import CustodyEvent, EvidenceItem
 
 GENESIS = "0" * 64
 
 
+# The columns an event's hash covers, by their attribute names on a model instance (and in
+# ``values_list``). The last five are covered only when set (see :func:`canonical_bytes`).
+HASHED_FIELDS = (
+    "item_id",
+    "seq",
+    "kind",
+    "actor_id",
+    "recorded_at",
+    "occurred_at",
+    "from_user_id",
+    "from_external",
+    "to_user_id",
+    "to_external",
+    "location",
+    "purpose",
+    "notes",
+    "file_id",
+    "file_sha256",
+    "file_role",
+    "file_name",
+    "late_reason",
+)
+
+
 def _when(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical_bytes(event: CustodyEvent) -> bytes:
+def canonical_bytes(values: Mapping[str, Any]) -> bytes:
+    """The exact bytes an event's hash covers, from plain values keyed as
+    :data:`HASHED_FIELDS` (a missing file or late reason may be left out).
+
+    A pure function: the services, the migrations and ``cases/scale.py`` all hash through it.
+    The file of a ``file_attached`` event and the reason of a late entry are part of the form
+    only when set, so that the hash of every event recorded before they existed stays valid.
+    """
     payload = {
-        "item": event.item_id,
-        "seq": event.seq,
-        "kind": event.kind,
-        "actor": event.actor_id,
-        "recorded_at": _when(event.recorded_at),
-        "occurred_at": _when(event.occurred_at),
-        "from_user": event.from_user_id,
-        "from_external": event.from_external,
-        "to_user": event.to_user_id,
-        "to_external": event.to_external,
-        "location": event.location,
-        "purpose": event.purpose,
-        "notes": event.notes,
+        "item": values["item_id"],
+        "seq": values["seq"],
+        "kind": values["kind"],
+        "actor": values["actor_id"],
+        "recorded_at": _when(values["recorded_at"]),
+        "occurred_at": _when(values["occurred_at"]),
+        "from_user": values.get("from_user_id"),
+        "from_external": values.get("from_external", ""),
+        "to_user": values.get("to_user_id"),
+        "to_external": values.get("to_external", ""),
+        "location": values.get("location", ""),
+        "purpose": values.get("purpose", ""),
+        "notes": values.get("notes", ""),
     }
+    if values.get("file_id") is not None:
+        payload["file"] = values["file_id"]
+        payload["file_sha256"] = values.get("file_sha256", "")
+        payload["file_role"] = values.get("file_role", "")
+        payload["file_name"] = values.get("file_name", "")
+    if values.get("late_reason"):
+        payload["late_reason"] = values["late_reason"]
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def event_hash(prev_hash: str, event: CustodyEvent) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical_bytes(event)).hexdigest()
+def chain_hash(prev_hash: str, values: Mapping[str, Any]) -> str:
+    """``SHA-256(prev_hash || "\\n" || canonical_bytes(values))``."""
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical_bytes(values)).hexdigest()
+
+
+def values_of(event: Any) -> dict[str, Any]:
+    """The hashed values of an event: a model instance (current or historical) or a row with
+    the same attribute names."""
+    return {name: getattr(event, name, None) for name in HASHED_FIELDS}
+
+
+def event_hash(prev_hash: str, event: Any) -> str:
+    return chain_hash(prev_hash, values_of(event))
 
 
 def append(item: EvidenceItem, event: CustodyEvent) -> CustodyEvent:
@@ -112,24 +169,7 @@ def verify_item(item: EvidenceItem) -> ChainProblem | None:
 
 
 # The columns a chain check reads, named as ``canonical_bytes`` reads them on a model.
-_EVENT_COLUMNS = (
-    "id",
-    "item_id",
-    "seq",
-    "kind",
-    "actor_id",
-    "recorded_at",
-    "occurred_at",
-    "from_user_id",
-    "from_external",
-    "to_user_id",
-    "to_external",
-    "location",
-    "purpose",
-    "notes",
-    "prev_hash",
-    "hash",
-)
+_EVENT_COLUMNS = ("id", *HASHED_FIELDS, "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
@@ -187,3 +227,220 @@ def verify_chains(*, case_reference: str | None = None, chunk_size: int = 5000) 
             if mine:
                 current = next(chains, None)
     return ChainsReport(items=n_items, events=n_events)
+
+
+# --- Files: each is bound to exactly one event of its item's chain ---------------------------
+
+
+@dataclass(frozen=True)
+class BindingProblem:
+    """A file, item or event that no longer matches what its chain or the audit trail holds."""
+
+    exhibit: str
+    seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.exhibit} event #{self.seq}" if self.seq is not None else self.exhibit
+        return f"{where}: {self.reason}"
+
+
+def verify_files(
+    *, case_reference: str | None = None, chunk_size: int = 5000
+) -> tuple[int, list[BindingProblem]]:
+    """Proves every file of every item (or of a case's) against its chain: how many files were
+    checked, and what does not fit.
+
+    Each ``EvidenceFile`` must have exactly one ``file_attached`` event, on its own item, naming
+    it; the SHA-256 of its current blob, its role and its name must be the event's. Re-pointing
+    a file at other bytes, or rewriting a blob's SHA-256 with the bytes, is named here; the hash
+    of the event itself is proved by :func:`verify_chains`.
+    """
+    from evidence.models import EvidenceFile
+
+    events = CustodyEvent.objects.filter(kind=CustodyEvent.Kind.FILE_ATTACHED).order_by("id")
+    files = EvidenceFile.objects.order_by("id")
+    if case_reference is not None:
+        events = events.filter(item__case__reference=case_reference)
+        files = files.filter(item__case__reference=case_reference)
+    problems: list[BindingProblem] = []
+    rows = events.values_list(
+        "item__exhibit",
+        "seq",
+        "item_id",
+        "file_id",
+        "file_sha256",
+        "file_role",
+        "file_name",
+        "file__item_id",
+        "file__blob__sha256",
+        "file__role",
+        "file__filename",
+    )
+    for exhibit, seq, item_id, file_id, sha256, role, name, *current in rows.iterator(
+        chunk_size=chunk_size
+    ):
+        file_item, file_sha256, file_role, file_name = current
+        if file_id is None:
+            problems.append(BindingProblem(exhibit, seq, "the event names no file"))
+        elif file_item != item_id:
+            problems.append(
+                BindingProblem(exhibit, seq, f"file id={file_id} now belongs to another item")
+            )
+        elif file_sha256 != sha256:
+            problems.append(
+                BindingProblem(
+                    exhibit,
+                    seq,
+                    f"file id={file_id} now has the bytes {file_sha256}, "
+                    f"the chain recorded {sha256}",
+                )
+            )
+        elif (file_role, file_name) != (role, name):
+            problems.append(
+                BindingProblem(
+                    exhibit,
+                    seq,
+                    f"file id={file_id} is now “{file_role}: {file_name}”, "
+                    f"the chain recorded “{role}: {name}”",
+                )
+            )
+    attached = (
+        CustodyEvent.objects.filter(kind=CustodyEvent.Kind.FILE_ATTACHED, file=OuterRef("pk"))
+        .order_by()
+        .values("file")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    unbound = files.annotate(events=Coalesce(Subquery(attached), 0)).exclude(events=1)
+    for file_id, exhibit, n in unbound.values_list("id", "item__exhibit", "events").iterator(
+        chunk_size=chunk_size
+    ):
+        reason = (
+            f"file id={file_id} has no “file attached” event in the chain"
+            if n == 0
+            else f"file id={file_id} has {n} “file attached” events"
+        )
+        problems.append(BindingProblem(exhibit, None, reason))
+    return files.count(), problems
+
+
+# --- The sealed audit trail: nothing it saw may be gone --------------------------------------
+
+# The audit actions whose rows name a custody event: ``details`` holds its ``seq`` (and, since
+# the binding of files, its ``hash`` and the item's ``exhibit``; rows of ``evidence.file_added``
+# also the ``item``). Older rows without ``seq``/``hash`` are checked for what they hold.
+_ITEM = "evidence.evidenceitem"
+_FILE = "evidence.evidencefile"
+
+
+def _audited_item(target_type: str, target_id: str, details: dict[str, Any]) -> int | None:
+    if isinstance(details.get("item"), int):
+        return details["item"]
+    if target_type == _ITEM and target_id.isdigit():
+        return int(target_id)
+    return None
+
+
+def verify_against_audit(
+    *, case_id: int | None = None, batch_size: int = 2000
+) -> tuple[int, list[BindingProblem]]:
+    """Compares the custody chains with the sealed audit rows about them: how many rows were
+    compared, and what is gone.
+
+    Every item whose creation was audited must still exist; every custody event an audit row
+    names (item, ``seq``) must still exist, with the same hash when the row recorded it; so no
+    chain is shorter than its last audited event. This names what deleting rows with the
+    triggers disabled removed, which the chains alone cannot show: a chain cut at its tail (and
+    its head moved back) or an item deleted with its events still recomputes.
+
+    Only sealed rows count (their deletion is named by ``verify_audit``). Rows are read before
+    the events they name, in batches (one query per batch), so a change committed meanwhile
+    never looks missing: an audit row commits with its event.
+    """
+    from audit.models import AuditEvent
+
+    rows = (
+        AuditEvent.objects.filter(chain_seq__isnull=False, target_type__in=(_ITEM, _FILE))
+        .filter(Q(action="evidence.created") | Q(details__has_key="seq"))
+        .order_by("id")
+    )
+    if case_id is not None:
+        rows = rows.filter(case_id=case_id)
+    problems: list[BindingProblem] = []
+    compared = 0
+    last_id = 0
+    while True:
+        batch = list(
+            rows.filter(id__gt=last_id).values_list(
+                "id", "action", "target_type", "target_id", "target_label", "details"
+            )[:batch_size]
+        )
+        if not batch:
+            return compared, problems
+        last_id = batch[-1][0]
+        compared += len(batch)
+        expected: dict[tuple[int, int], tuple[str, str]] = {}  # (item, seq) -> (exhibit, hash)
+        created: dict[int, str] = {}  # item -> exhibit
+        for _id, action, target_type, target_id, label, details in batch:
+            details = details if isinstance(details, dict) else {}
+            item_id = _audited_item(target_type, target_id, details)
+            if item_id is None:
+                continue
+            exhibit = details.get("exhibit") or (label if target_type == _ITEM else "")
+            if action == "evidence.created":
+                created[item_id] = exhibit
+            if isinstance(details.get("seq"), int):
+                expected[(item_id, details["seq"])] = (exhibit, details.get("hash") or "")
+        existing = dict(
+            EvidenceItem.objects.filter(pk__in={*created, *(i for i, _s in expected)}).values_list(
+                "pk", "exhibit"
+            )
+        )
+        for item_id, exhibit in created.items():
+            if item_id not in existing:
+                problems.append(
+                    BindingProblem(
+                        exhibit or f"item id={item_id}",
+                        None,
+                        "the item was deleted (its creation is in the audit trail)",
+                    )
+                )
+        found = _event_hashes(expected)
+        for (item_id, seq), (exhibit, held) in sorted(expected.items()):
+            if item_id not in existing:
+                continue  # named once, above or by its creation's row
+            exhibit = existing[item_id]
+            current = found.get((item_id, seq))
+            if current is None:
+                problems.append(
+                    BindingProblem(exhibit, seq, "the event was deleted (it is in the audit trail)")
+                )
+            elif held and current != held:
+                problems.append(
+                    BindingProblem(
+                        exhibit,
+                        seq,
+                        f"the event's hash is {current}, the audit trail recorded {held}",
+                    )
+                )
+        missing_items = {i for i, _s in expected} - set(existing) - set(created)
+        for item_id in sorted(missing_items):
+            exhibit = next(e for (i, _s), (e, _h) in expected.items() if i == item_id)
+            problems.append(
+                BindingProblem(
+                    exhibit or f"item id={item_id}",
+                    None,
+                    "the item was deleted (its custody events are in the audit trail)",
+                )
+            )
+
+
+def _event_hashes(keys: dict[tuple[int, int], Any]) -> dict[tuple[int, int], str]:
+    """The hashes of the events ``(item, seq)`` that still exist, in one query."""
+    items = {item_id for item_id, _seq in keys}
+    seqs = {seq for _item, seq in keys}
+    rows = CustodyEvent.objects.filter(item_id__in=items, seq__in=seqs).values_list(
+        "item_id", "seq", "hash"
+    )
+    return {(item_id, seq): hash_ for item_id, seq, hash_ in rows if (item_id, seq) in keys}

@@ -353,6 +353,10 @@ class CustodyEvent(models.Model):
         ordering = ["item", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["item", "seq"], name="custody_event_seq_unique"),
+            # A file is attached once: one event binds it to its chain.
+            models.UniqueConstraint(
+                fields=["file"], condition=Q(file__isnull=False), name="custody_event_file_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -380,6 +384,11 @@ CUSTODY_GUARD = Guard(
         "location",
         "purpose",
         "notes",
+        "file_id",
+        "file_sha256",
+        "file_role",
+        "file_name",
+        "late_reason",
         "prev_hash",
         "hash",
     ),

@@ -4,14 +4,14 @@ transaction and writes its audit row in it; custody changes append to the item's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,6 +54,9 @@ ITEM_FIELDS = (
     "capture_tool",
     "capture_collector",
     "capture_page_sha256",
+    "capture_platform",
+    "capture_account",
+    "capture_published_at",
     "classification",
 )
 
@@ -85,6 +88,54 @@ def _lock(item: EvidenceItem) -> EvidenceItem:
 
 def _item_url(item: EvidenceItem) -> str:
     return reverse("evidence:detail", args=[item.pk])
+
+
+def _custody_details(item: EvidenceItem, event: CustodyEvent) -> dict[str, Any]:
+    """What an audit row of a custody append holds, so that ``verify_custody`` can name an
+    item or event deleted later (ids and hashes only, never case content)."""
+    return {"item": item.pk, "exhibit": item.exhibit, "seq": event.seq, "hash": event.hash}
+
+
+# Before this, a date is a typing error, not a late entry.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _check_dates(values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if value is not None and value < EARLIEST:
+            raise ValidationError({name: _("A date before 1900 cannot be right.")})
+        if value is not None and value > timezone.now():
+            raise ValidationError({name: _("This date is in the future.")})
+
+
+def _check_open_source(item: EvidenceItem, *, has_file: bool | None) -> None:
+    """An open-source capture (Berkeley Protocol) says where and when it was captured and by
+    whom, and comes with the captured file (``has_file`` is ``None`` when editing)."""
+    _check_dates(
+        {
+            "capture_time": item.capture_time,
+            "capture_published_at": item.capture_published_at,
+        }
+    )
+    if item.kind != EvidenceItem.Kind.OPEN_SOURCE:
+        return
+    errors = {}
+    if not item.capture_url:
+        errors["capture_url"] = _("An open-source capture needs the URL it was captured from.")
+    if item.capture_time is None:
+        errors["capture_time"] = _("An open-source capture needs the time it was captured.")
+    if not item.capture_collector.strip():
+        errors["capture_collector"] = _("An open-source capture needs the name of its collector.")
+    if has_file is False:
+        errors["upload"] = _("An open-source capture needs the captured file.")
+    if (
+        item.capture_time is not None
+        and item.capture_published_at is not None
+        and item.capture_published_at > item.capture_time
+    ):
+        errors["capture_published_at"] = _("It cannot have been published after it was captured.")
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- Items and files --------------------------------------------------------------------------
@@ -136,6 +187,20 @@ def _file_create(
         filename=safe_filename(upload.name),
         uploaded_by=actor,
     )
+    # The file joins the item's chain: which file, which bytes, as what and under which name.
+    event = custody.append(
+        item,
+        CustodyEvent(
+            kind=Kind.FILE_ATTACHED,
+            actor=actor,
+            occurred_at=file.uploaded_at,
+            file=file,
+            file_sha256=blob.sha256,
+            file_role=role,
+            file_name=file.filename,
+            notes=method,
+        ),
+    )
     audit_record(
         actor=actor,
         action="evidence.file_added",
@@ -145,6 +210,7 @@ def _file_create(
             "size": blob.size,
             "role": role,
             **({"duplicate_of": duplicate.pk} if duplicate else {}),
+            **_custody_details(item, event),
         },
     )
     return FileAdded(file, duplicate)
@@ -249,10 +315,12 @@ def item_create(
             **{k: v for k, v in data.items() if k in ITEM_FIELDS},
         )
         item.full_clean(exclude=["custody_head"])
+        _check_dates({"collected_at": item.collected_at})
+        _check_open_source(item, has_file=upload is not None)
         item.save()
         _record_identifies(item=item, actor=actor, before=set(), persons=identifies)
         kind = Kind.COLLECTED if data.get("collected_at") else Kind.RECEIVED
-        custody.append(
+        first = custody.append(
             item,
             CustodyEvent(
                 kind=kind,
@@ -266,7 +334,12 @@ def item_create(
                 purpose=_("Registered as evidence"),
             ),
         )
-        audit_record(actor=actor, action="evidence.created", target=item)
+        audit_record(
+            actor=actor,
+            action="evidence.created",
+            target=item,
+            details=_custody_details(item, first),
+        )
         added = None
         if blob is not None:
             added = _file_create(
@@ -302,7 +375,7 @@ def file_add(
     return _with_blob(
         upload,
         lambda blob: _file_create(
-            item=item,
+            item=_lock(item),
             actor=actor,
             upload=upload,
             blob=blob,
@@ -350,6 +423,8 @@ def item_update(
         _record_identifies(item=item, actor=actor, before=before, persons=identifies)
     if changed:
         item.full_clean()
+        _check_dates({"collected_at": item.collected_at})
+        _check_open_source(item, has_file=None)
         item.save(update_fields=changed)
         audit_record(
             actor=actor, action="evidence.updated", target=item, details={"fields": changed}
@@ -390,6 +465,49 @@ def redaction_approve(*, file: EvidenceFile, actor: User) -> EvidenceFile:
 # --- Custody ----------------------------------------------------------------------------------
 
 
+def _when(value: datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+def _check_occurred_at(item: EvidenceItem, occurred_at: datetime, *, late: bool) -> None:
+    """A custody event happens after the item was acquired (collected, else its first event)
+    and after the event before it; out of that order only as a late entry. Never in the
+    future, never before 1900. Reads the first and last events only (by the unique index)."""
+    if occurred_at < EARLIEST:
+        raise ValidationError({"occurred_at": _("A date before 1900 cannot be right.")})
+    if occurred_at > timezone.now():
+        raise ValidationError({"occurred_at": _("A custody event cannot be in the future.")})
+    if late or not item.custody_seq:
+        return
+    bounds = dict(
+        item.custody_events.filter(seq__in={1, item.custody_seq}).values_list(
+            "seq", "occurred_at"
+        )
+    )
+    acquired = item.collected_at or bounds.get(1)
+    if acquired is not None and occurred_at < acquired:
+        raise ValidationError(
+            {
+                "occurred_at": _(
+                    "The item was acquired on %(when)s: an event cannot have happened before. "
+                    "If it did and is recorded only now, tick “late entry” and say why."
+                )
+                % {"when": _when(acquired)}
+            }
+        )
+    previous = bounds.get(item.custody_seq)
+    if previous is not None and occurred_at < previous:
+        raise ValidationError(
+            {
+                "occurred_at": _(
+                    "The previous event happened on %(when)s: this one cannot have happened "
+                    "before. If it did and is recorded only now, tick “late entry” and say why."
+                )
+                % {"when": _when(previous)}
+            }
+        )
+
+
 def _require_custodian(actor: User, item: EvidenceItem) -> None:
     _require(actor, item.case, P.CONTRIBUTE)
     if item.custodian_id != actor.pk:
@@ -409,8 +527,13 @@ def custody_record(
     to_external: str = "",
     seal_numbers: str = "",
     authorisation: str = "",
+    late_entry: bool = False,
+    late_reason: str = "",
 ) -> CustodyEvent:
-    """Records what the custodian did with the item (check-out, seal, move, release, ...)."""
+    """Records what the custodian did with the item (check-out, seal, move, release, ...).
+
+    It happened now, or at ``occurred_at``: never before the item was acquired or before the
+    previous event, unless it is recorded as a ``late_entry`` with its ``late_reason``."""
     item = _lock(item)
     _require_custodian(actor, item)
     if kind not in CUSTODY_STEPS:
@@ -423,8 +546,11 @@ def custody_record(
                 % {"status": item.get_status_display()}
             }
         )
-    if occurred_at and occurred_at > timezone.now():
-        raise ValidationError({"occurred_at": _("A custody event cannot be in the future.")})
+    occurred_at = occurred_at or timezone.now()
+    late_reason = late_reason.strip() if late_entry else ""
+    if late_entry and not late_reason:
+        raise ValidationError({"late_reason": _("Say why this event is recorded late.")})
+    _check_occurred_at(item, occurred_at, late=late_entry)
     if kind in NEEDS_EXTERNAL_RECIPIENT and not to_external.strip():
         raise ValidationError({"to_external": _("Say to whom the item is handed over.")})
     if kind == Kind.DESTROYED:
@@ -450,16 +576,22 @@ def custody_record(
         CustodyEvent(
             kind=kind,
             actor=actor,
-            occurred_at=occurred_at or timezone.now(),
+            occurred_at=occurred_at,
             from_user=actor,
             to_user=actor if item.custodian_id else None,
             to_external=to_external,
             location=location or item.storage_location,
             purpose=purpose,
             notes=notes,
+            late_reason=late_reason,
         ),
     )
-    audit_record(actor=actor, action=f"custody.{kind}", target=item, details={"seq": event.seq})
+    audit_record(
+        actor=actor,
+        action=f"custody.{kind}",
+        target=item,
+        details=_custody_details(item, event),
+    )
     return event
 
 
@@ -540,7 +672,7 @@ def transfer_accept(*, transfer: CustodyTransfer, actor: User, location: str = "
         actor=actor,
         action="custody.transferred",
         target=item,
-        details={"from": transfer.from_user.get_username(), "seq": event.seq},
+        details={"from": transfer.from_user.get_username(), **_custody_details(item, event)},
     )
     notification_send(
         user=transfer.from_user,
@@ -572,12 +704,26 @@ def transfer_cancel(*, transfer: CustodyTransfer, actor: User) -> None:
 
 def fixity_check(blob: StoredBlob) -> FixityCheck:
     """Re-hashes a stored file (streaming) and records the result; a failure notifies the
-    leads of every case holding the file and is audited."""
+    leads of every case holding the file and is audited.
+
+    The bytes must hash to the SHA-256 the custody chain recorded when each file of these
+    bytes was attached, not only to the blob's own ``sha256``: rewriting the bytes and that
+    column together is named too."""
     try:
         computed, error = sha256_of_stored(blob.storage_name), ""
     except OSError as exc:
         computed, error = "", f"{type(exc).__name__}: cannot read the stored file"
     ok = computed == blob.sha256
+    unlike = sorted(
+        f"{exhibit} #{seq}"
+        for exhibit, seq, recorded in CustodyEvent.objects.filter(
+            kind=Kind.FILE_ATTACHED, file__blob=blob
+        ).values_list("item__exhibit", "seq", "file_sha256")
+        if recorded != computed
+    )
+    if ok and unlike:
+        ok = False
+        error = f"differs from the SHA-256 the custody chain recorded: {', '.join(unlike)}"[:500]
     with transaction.atomic():
         check = FixityCheck.objects.create(blob=blob, ok=ok, computed_sha256=computed, error=error)
         StoredBlob.objects.filter(pk=blob.pk).update(

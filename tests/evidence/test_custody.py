@@ -31,7 +31,7 @@ def _raw(sql: str, params: list[object]) -> None:
 
 
 def test_registering_an_item_opens_its_chain(ev: Evidence) -> None:
-    first = ev.item.custody_events.get()
+    first = ev.item.custody_events.get(seq=1)
     assert (first.seq, first.kind, first.to_user) == (1, Kind.RECEIVED, ev.world.investigator)
     assert first.prev_hash == GENESIS
     assert first.hash == event_hash(GENESIS, first)
@@ -39,7 +39,7 @@ def test_registering_an_item_opens_its_chain(ev: Evidence) -> None:
 
 
 def test_raw_update_and_delete_of_custody_events_are_refused(ev: Evidence) -> None:
-    event = ev.item.custody_events.get()
+    event = ev.item.custody_events.get(seq=1)
     with pytest.raises(DatabaseError, match="append-only"):
         _raw("UPDATE evidence_custodyevent SET notes = 'moved quietly' WHERE id = %s", [event.pk])
     with pytest.raises(DatabaseError, match="append-only"):
@@ -51,12 +51,12 @@ def test_verify_custody_names_an_event_altered_with_the_trigger_disabled(ev: Evi
     services.custody_record(
         item=ev.item, actor=ev.world.investigator, kind=Kind.EXAMINED, purpose="Read the statement"
     )
-    event = ev.item.custody_events.get(seq=2)
+    event = ev.item.custody_events.get(seq=3)  # after its registration and its file
     append_only.remove(connection, CUSTODY_GUARD)
     _raw("UPDATE evidence_custodyevent SET purpose = 'nothing happened' WHERE id = %s", [event.pk])
     append_only.install(connection, CUSTODY_GUARD)
     with pytest.raises(
-        CommandError, match=rf"{ev.item.exhibit} broken at event #2 \(id={event.pk}\)"
+        CommandError, match=rf"{ev.item.exhibit} broken at event #3 \(id={event.pk}\)"
     ):
         call_command("verify_custody")
     with pytest.raises(CommandError, match="altered"):
@@ -105,7 +105,7 @@ def test_a_hand_over_is_a_handshake_signed_by_the_recipient(client: Client, ev: 
         Kind.TRANSFERRED,
         world.investigator,
         world.lead,
-        2,
+        3,
     )
     assert verify_item(ev.item) is None
     assert AuditEvent.objects.filter(action="custody.transferred", actor=world.lead).exists()
@@ -123,7 +123,7 @@ def test_only_the_custodian_can_hand_over_and_not_to_themselves(ev: Evidence) ->
         services.transfer_initiate(
             item=ev.item, actor=world.investigator, to_user=world.analyst, purpose="x"
         )
-    assert ev.item.custody_events.count() == 1
+    assert ev.item.custody_events.count() == 2  # registered, file attached
     assert not CustodyTransfer.objects.exists()
 
 
@@ -213,6 +213,7 @@ def test_custody_steps_follow_the_item_status(ev: Evidence) -> None:
     assert item.seal_numbers == "S-1001"
     assert [e.kind for e in item.custody_events.order_by("seq")] == [
         Kind.RECEIVED,
+        Kind.FILE_ATTACHED,
         Kind.CHECKED_OUT,
         Kind.CHECKED_IN,
         Kind.SEALED,
@@ -271,5 +272,5 @@ def test_the_item_page_shows_the_chain_and_the_files(client: Client, ev: Evidenc
     html = client.get(reverse("evidence:detail", args=[ev.item.pk])).content.decode()
     assert ev.original.blob.sha256 in html
     assert "Chain of custody" in html
-    assert ev.item.custody_events.get().hash[:16] in html
+    assert ev.item.custody_events.get(seq=1).hash[:16] in html
     assert AuditEvent.objects.filter(action="evidence.viewed", actor=ev.world.analyst).exists()

@@ -9,7 +9,10 @@ from evidence.services import fixity_check
 
 
 class Command(BaseCommand):
-    help = "Re-hashes every stored evidence file (streaming) and records a result per file."
+    help = (
+        "Re-hashes every stored evidence file (streaming) against its SHA-256 and the one the "
+        "custody chain recorded; records a result per file."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         failed = []
@@ -19,7 +22,13 @@ class Command(BaseCommand):
             total += 1
             if not check.ok:
                 failed.append(blob)
-                self.stderr.write(f"FAILED {blob.sha256} ({blob.storage_name}) {check.error}")
+                exhibits = ", ".join(
+                    sorted(set(blob.files.values_list("item__exhibit", flat=True)))
+                )
+                self.stderr.write(
+                    f"FAILED {blob.sha256} ({blob.storage_name}) of {exhibits or 'no item'}: "
+                    f"computed {check.computed_sha256 or '-'} {check.error}".rstrip()
+                )
         if failed:
             raise CommandError(f"{len(failed)} of {total} stored files failed their fixity check.")
         self.stdout.write(self.style.SUCCESS(f"Fixity intact: {total} stored files re-hashed."))
