@@ -30,6 +30,7 @@ from cases import permissions as P
 from cases.selectors import case_access, person_rows
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.uploads import authorise_before_body
 from evidence import selectors, services
 from evidence.forms import (
     AcceptForm,
@@ -73,7 +74,7 @@ def _streamed_upload(
         @csrf_exempt
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            authorise(request, *args, **kwargs)
+            authorise_before_body(authorise, request, *args, **kwargs)
             return _upload(request, inner, *args, **kwargs)
 
         return wrapped

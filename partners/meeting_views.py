@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import role_required
 from audit.services import audit_record
 from custos.forms import add_service_errors
+from custos.uploads import access_before_body
 from partners import meetings as M
 from partners.meeting_forms import ActionForm, MeetingFilterForm, MeetingForm
 from partners.models import Meeting
@@ -55,6 +56,18 @@ def meeting_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _manager(request: HttpRequest) -> None:
+    if not M.may_manage(request.user):
+        raise PermissionDenied
+
+
+def _meeting_manager(request: HttpRequest, pk: int) -> None:
+    M.meeting_get(request.user, pk)
+    _manager(request)
+
+
+# The minutes are uploaded with the form: access is decided before the body is read.
+@access_before_body(_manager)
 @role_required(*M.MANAGERS)
 @GET_POST
 def meeting_create_view(request: HttpRequest) -> HttpResponse:
@@ -107,6 +120,7 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, meeting)
 
 
+@access_before_body(_meeting_manager)
 @GET_POST
 def meeting_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = M.meeting_get(request.user, pk)

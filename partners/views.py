@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -24,6 +24,7 @@ from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.uploads import access_before_body
 from partners import selectors, services
 from partners.forms import (
     AcceptInvitationForm,
@@ -124,6 +125,13 @@ def contact_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _agreement_adder(request: HttpRequest, pk: int) -> None:
+    if not request.user.has_role(Role.UNIT_ADMIN):
+        raise PermissionDenied
+    selectors.organisation_get(request.user, pk)
+
+
+@access_before_body(_agreement_adder)  # the signed document: nothing is written for others
 @UNIT_ADMIN
 @GET_POST
 def agreement_add_view(request: HttpRequest, pk: int) -> HttpResponse:

@@ -9,7 +9,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import role_required
 from accounts.roles import Role
 from custos.forms import add_service_errors
+from custos.uploads import access_before_body
 from training import selectors, services
 from training.forms import (
     ApplicationForm,
@@ -244,6 +245,12 @@ def complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("training:attendance", pk=session.pk)
 
 
+def _training_admin(request: HttpRequest) -> None:
+    if not request.user.has_role(Role.TRAINING_ADMIN):
+        raise PermissionDenied
+
+
+@access_before_body(_training_admin)  # the CSV: nothing is written for anyone else
 @TRAINING_ADMIN
 @GET_POST
 def import_view(request: HttpRequest) -> HttpResponse:
