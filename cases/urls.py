@@ -39,6 +39,7 @@ urlpatterns = [
         name="person_grant_revoke",
     ),
     path("<int:pk>/team/", views.team_view, name="team"),
+    path("<int:pk>/team/add/", views.team_add_view, name="team_add"),
     path("<int:pk>/team/<int:member_pk>/remove/", views.team_remove_view, name="team_remove"),
     path("<int:pk>/break-glass/", views.break_glass_view, name="break_glass"),
     path("<int:pk>/timeline/", views.timeline_view, name="timeline"),

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,6 +40,7 @@ from cases.forms import (
 from cases.models import Case, CaseMember, CaseNote
 from cases.selectors import CaseAccess, PersonRow
 from custos.forms import add_service_errors
+from custos.views import confirm_action
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -160,6 +162,7 @@ def case_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, "cases/case_form.html", access, "overview", form=form)
 
 
+@recent_login_required
 @GET_POST
 def case_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.CHANGE_STATUS)
@@ -498,8 +501,19 @@ def _team_candidates(case: Case):
     )
 
 
-@GET_POST
+@require_GET
 def team_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _team_page(request, pk)
+
+
+@recent_login_required
+@GET_POST
+def team_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Adding a member is a sensitive action: the team page's form posts here."""
+    return _team_page(request, pk)
+
+
+def _team_page(request: HttpRequest, pk: int) -> HttpResponse:
     case, reads_content = selectors.case_team_access(request.user, pk)
     form = TeamMemberForm(request.POST or None, candidates=_team_candidates(case))
     if request.method == "POST" and form.is_valid():
@@ -521,10 +535,20 @@ def team_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/team.html", context)
 
 
-@require_POST
+@recent_login_required
+@GET_POST
 def team_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     case, _reads = selectors.case_team_access(request.user, pk)
     member = get_object_or_404(CaseMember, pk=member_pk, case=case)
+    if request.method == "GET":
+        return confirm_action(
+            request,
+            title=_("Remove a team member"),
+            question=_("Remove %(name)s from the team of %(ref)s?")
+            % {"name": member.user.get_full_name() or member.user.username, "ref": case.reference},
+            button=_("Remove"),
+            cancel_url=reverse("cases:team", args=[pk]),
+        )
     try:
         services.case_member_remove(case=case, actor=request.user, member=member)
     except ValidationError as error:

@@ -43,6 +43,18 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard.html", context)
 
 
+def confirm_action(
+    request: HttpRequest, *, title: str, question: str, button: str, cancel_url: str
+) -> HttpResponse:
+    """The GET answer of an action that is otherwise a POST from a button elsewhere: a page
+    with the same button. A user sent to confirm their password comes back here by GET."""
+    return render(
+        request,
+        "confirm_action.html",
+        {"title": title, "question": question, "button": button, "cancel_url": cancel_url},
+    )
+
+
 def _check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

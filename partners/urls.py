@@ -12,6 +12,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path("agreements/<int:pk>/document/", views.agreement_document_view, name="agreement_document"),
     path("cases/<int:case_pk>/shares/", views.case_shares_view, name="case_shares"),
+    path("cases/<int:case_pk>/shares/new/", views.share_create_view, name="share_create"),
     path("shares/<int:pk>/revoke/", views.share_revoke_view, name="share_revoke"),
     path("<int:pk>/", views.detail_view, name="detail"),
     path("<int:pk>/edit/", views.organisation_form_view, name="edit"),

@@ -11,19 +11,21 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.decorators import role_required
+from accounts.decorators import recent_login_required, role_required
 from accounts.roles import Role
 from audit.services import audit_record
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.views import confirm_action
 from custos.uploads import access_before_body
 from partners import selectors, services
 from partners.forms import (
@@ -239,20 +241,29 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 # --- Sharing (case leads) -------------------------------------------------------------------
 
 
-@GET_POST
+@require_GET
 def case_shares_view(request: HttpRequest, case_pk: int) -> HttpResponse:
-    access = case_access(request.user, case_pk)
+    return _shares_page(request, case_pk, sharing=False)
+
+
+@recent_login_required
+@GET_POST
+def share_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """Sharing a case is a sensitive action: the sharing page's form posts here."""
+    return _shares_page(request, case_pk, sharing=True)
+
+
+def _shares_page(request: HttpRequest, case_pk: int, *, sharing: bool) -> HttpResponse:
+    access = case_access(request.user, case_pk, P.CHANGE if sharing else P.VIEW)
     form = ShareForm(request.POST or None)
-    if request.method == "POST":
-        access = case_access(request.user, case_pk, P.CHANGE)
-        if form.is_valid():
-            try:
-                services.share_create(case=access.case, actor=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("The case is shared."))
-                return redirect("partners:case_shares", case_pk=case_pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.share_create(case=access.case, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The case is shared."))
+            return redirect("partners:case_shares", case_pk=case_pk)
     if request.method == "GET":
         case_read_record(access=access, actor=request.user, page="sharing")
     shares = selectors.shares_of_case(access.case)
@@ -272,10 +283,20 @@ def case_shares_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@recent_login_required
+@GET_POST
 def share_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     share = get_object_or_404(CaseShare.objects.select_related("case"), pk=pk)
     access = case_access(request.user, share.case_id, P.CHANGE)  # 404 / 403 as for the case
+    if request.method == "GET":
+        return confirm_action(
+            request,
+            title=_("Revoke sharing"),
+            question=_("Stop sharing %(ref)s with %(org)s?")
+            % {"ref": access.case.reference, "org": share.organisation},
+            button=_("Revoke"),
+            cancel_url=reverse("partners:case_shares", args=[access.case.pk]),
+        )
     try:
         services.share_revoke(share=share, actor=request.user)
     except ValidationError as error:

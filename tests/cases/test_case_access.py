@@ -106,6 +106,7 @@ CASE_ROUTES: dict[str, Expect] = {
     "cases:person_grants": Expect("get", witness, lead_only()),
     "cases:person_grant_revoke": Expect("post", grant, lead_only(302)),
     "cases:team": Expect("get", case, lead_only() | {"unit_admin": 200, "break_glass": 200}),
+    "cases:team_add": Expect("get", case, lead_only() | {"unit_admin": 200, "break_glass": 200}),
     "cases:team_remove": Expect(
         "post", member, lead_only(302) | {"unit_admin": 302, "break_glass": 302}
     ),

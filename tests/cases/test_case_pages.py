@@ -153,7 +153,7 @@ def test_a_duplicate_team_member_is_refused_with_a_message(client: Client, world
         )
     client.force_login(world.lead)
     response = client.post(
-        reverse("cases:team", args=[world.case.pk]),
+        reverse("cases:team_add", args=[world.case.pk]),
         {"user": world.investigator.pk, "role": "investigator"},
     )
     assert response.status_code == 200

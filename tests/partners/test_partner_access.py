@@ -76,6 +76,11 @@ PARTNER_ROUTES: dict[str, Expect] = {
         "get", agreement, {**STAFF_READ, "liaison_a": 403, "liaison_b": 403, "trainee": 403}
     ),
     "partners:case_shares": Expect("get", lambda p: {"case_pk": p.world.case.pk}, CASE_READ),
+    "partners:share_create": Expect(
+        "get",
+        lambda p: {"case_pk": p.world.case.pk},
+        {**CASE_READ, "investigator": 403, "analyst": 403},
+    ),
     "partners:share_revoke": Expect(
         "post",
         lambda p: {"pk": p.share_a.pk},

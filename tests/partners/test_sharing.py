@@ -144,7 +144,7 @@ def test_sharing_without_an_agreement_in_force_is_refused_in_the_form(
     partners.agreement_b.save()
     client.force_login(partners.world.lead)
     response = client.post(
-        reverse("partners:case_shares", args=[partners.world.case.pk]),
+        reverse("partners:share_create", args=[partners.world.case.pk]),
         {
             "organisation": partners.org_b.pk,
             "agreement": partners.agreement_b.pk,
@@ -160,7 +160,7 @@ def test_sharing_without_an_agreement_in_force_is_refused_in_the_form(
 
 def test_only_the_case_lead_shares(client: Client, partners: Partners) -> None:
     client.force_login(partners.world.investigator)
-    response = client.post(reverse("partners:case_shares", args=[partners.world.case.pk]), {})
+    response = client.post(reverse("partners:share_create", args=[partners.world.case.pk]), {})
     assert response.status_code == 403
 
 

@@ -14,23 +14,13 @@ from django.urls import reverse
 from accounts.auth_session import AUTH_AT_KEY
 from accounts.decorators import recent_login_required
 from accounts.models import User
+from accounts.sensitive import SENSITIVE_ACTIONS
 from audit.models import AuditEvent
 from tests.factories import UserFactory
 from tests.security.conftest import Hostile
 from tests.urlwalk import all_routes
 
 PASSWORD = "correct horse battery staple"
-# The sensitive actions of the foundation issue (granting identities, approving packages,
-# managing two-factor authentication) and those added since (break-glass access, revoking
-# packages). Accepting custody asks for the password on every hand-over (tested below).
-SENSITIVE = {
-    "cases:person_grants",
-    "cases:person_grant_revoke",
-    "cases:break_glass",
-    "accounts:2fa_recovery_codes",
-    "accounts:2fa_disable",
-    "packages:decide",
-}
 _FRESH = recent_login_required(lambda request: None).__code__
 
 
@@ -43,11 +33,20 @@ def _demands_fresh_login(callback: Callable[..., object]) -> bool:
     return False
 
 
-FRESH_ROUTES = {r.name: r for r in all_routes() if _demands_fresh_login(r.callback)}
+ROUTES = {r.name: r for r in all_routes()}
+FRESH_ROUTES = {name for name, r in ROUTES.items() if _demands_fresh_login(r.callback)}
 
 
-def test_every_sensitive_action_demands_a_fresh_login() -> None:
-    assert set(FRESH_ROUTES) >= SENSITIVE, SENSITIVE - set(FRESH_ROUTES)
+def test_the_list_of_sensitive_actions_names_existing_urls() -> None:
+    assert not SENSITIVE_ACTIONS - set(ROUTES), "accounts/sensitive.py names a missing URL"
+
+
+def test_every_sensitive_action_demands_a_fresh_login_and_no_other_url_does() -> None:
+    """accounts/sensitive.py and the decorated views cannot drift apart, either way."""
+    unwrapped = SENSITIVE_ACTIONS - FRESH_ROUTES
+    unlisted = FRESH_ROUTES - SENSITIVE_ACTIONS
+    assert not unwrapped, f"wrap {sorted(unwrapped)} with recent_login_required"
+    assert not unlisted, f"add {sorted(unlisted)} to accounts/sensitive.py"
 
 
 def _kwargs(h: Hostile, name: str) -> dict[str, object]:
@@ -62,21 +61,44 @@ def _stale(client: Client) -> None:
     session.save()
 
 
-def test_an_old_session_is_sent_to_confirm_the_password_before_anything_happens(
+def _state(h: Hostile) -> tuple[object, ...]:
+    """What a sensitive action could change: every table's row count, and the rows it would
+    update in place (the case's status, the share, the package)."""
+    from django.apps import apps
+
+    counts = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    h.world.case.refresh_from_db()
+    h.p.share_a.refresh_from_db()
+    h.package.refresh_from_db()
+    return (counts, h.world.case.status, h.p.share_a.revoked_at, h.package.status)
+
+
+# What each sensitive form would post, so that a fresh session would succeed.
+_POSTS = {
+    "cases:transition": {"to_status": "closed", "reason": "Finished"},
+    "packages:decide": {"decision": "approve", "reason": "Warrant"},
+    "packages:revoke": {"reason": "Leaked"},
+    "cases:break_glass": {"justification": "y" * 30, "hours": "2"},
+    "accounts:2fa_setup": {"token": "123456", "password": PASSWORD},
+    "accounts:2fa_disable": {"password": PASSWORD},
+}
+
+
+def test_a_day_old_session_is_sent_to_confirm_the_password_before_anything_happens(
     hostile: Hostile,
 ) -> None:
     w = hostile.world
-    for name, route in sorted(FRESH_ROUTES.items()):
+    for name in sorted(SENSITIVE_ACTIONS):
         client = Client()
         client.force_login(w.unit_admin if name == "cases:break_glass" else w.lead)
         _stale(client)
-        url = route.url(**_kwargs(hostile, name))
-        before = AuditEvent.objects.count()
+        url = ROUTES[name].url(**_kwargs(hostile, name))
+        before = _state(hostile)
         for method in ("get", "post"):
-            response = getattr(client, method)(url, {"reason": "x", "justification": "y" * 30})
+            response = getattr(client, method)(url, _POSTS.get(name, {"reason": "x"}))
             assert response.status_code == 302, f"{method} {name}"
             assert response["Location"].startswith(reverse("accounts:reauth")), name
-        assert AuditEvent.objects.count() == before, f"{name}: nothing was done or read"
+        assert _state(hostile) == before, f"{name}: nothing was done or read"
 
 
 def test_confirming_the_password_opens_the_sensitive_action_again(
@@ -162,3 +184,25 @@ def test_without_a_proxy_forwarded_for_is_ignored_by_the_lockout(victim: User, s
     assert list(
         AuditEvent.objects.filter(action="auth.login_failed").values_list("ip", flat=True)
     ) == ["198.51.100.60"] * (settings.AXES_FAILURE_LIMIT + 1)
+
+
+def test_after_confirming_the_password_a_button_action_asks_again_by_its_own_page(
+    client: Client, hostile: Hostile
+) -> None:
+    """Removing a member is a button on the team page (a POST). A stale session is sent to
+    confirm the password and comes back by GET: the page shows the same button."""
+    w = hostile.world
+    w.lead.set_password(PASSWORD)
+    w.lead.save()
+    client.force_login(w.lead)
+    _stale(client)
+    url = reverse("cases:team_remove", args=[w.case.pk, hostile.member.pk])
+    assert client.post(url)["Location"].startswith(reverse("accounts:reauth"))
+    back = client.post(reverse("accounts:reauth") + f"?next={url}", {"password": PASSWORD})
+    assert back["Location"] == url
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Remove" in page.content.decode()
+    assert w.case.members.filter(pk=hostile.member.pk).exists()
+    assert client.post(url).status_code == 302
+    assert not w.case.members.filter(pk=hostile.member.pk).exists()

@@ -58,6 +58,7 @@ OBJECTS: dict[str, Kwargs] = {
             "person_create",
             "person_link",
             "team",
+            "team_add",
             "break_glass",
             "timeline",
             "activity",
@@ -104,6 +105,7 @@ OBJECTS: dict[str, Kwargs] = {
     "partners:share_revoke": _pk(lambda h: h.p.share_a),
     "partners:agreement_document": _pk(lambda h: h.p.agreement_a),
     "partners:case_shares": _case_pk,
+    "partners:share_create": _case_pk,
     **{
         f"partners:{n}": _pk(lambda h: h.p.org_a)
         for n in ("detail", "edit", "contact_add", "agreement_add", "invite")
