@@ -57,9 +57,7 @@ def test_a_protection_flag_lifted_by_sql_is_named(world: World) -> None:
             "UPDATE cases_caseperson SET protected = %s WHERE id = %s", [False, world.witness.pk]
         )
     problems = access_state_verify()
-    assert any(
-        p.startswith(f"CasePerson id={world.witness.pk} is not protected") for p in problems
-    )
+    assert any(p.startswith(f"CasePerson id={world.witness.pk} is not protected") for p in problems)
 
 
 def test_a_team_member_and_permission_inserted_directly_are_named(world: World) -> None:
