@@ -3,12 +3,16 @@ services' back (a SQL prompt, a careless script) is named by ``verify_access_sta
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from audit.models import AuditEvent
 from cases import services
 from cases.access_state import access_state_verify
 from cases.models import (
@@ -104,3 +108,57 @@ def test_a_team_role_raised_by_sql_is_named(world: World) -> None:
 def test_a_freshly_seeded_demo_database_verifies_clean() -> None:
     call_command("seed_demo")
     assert access_state_verify() == []
+
+
+def test_an_older_history_is_read_and_the_migration_records_who_decided(world: World) -> None:
+    """Older audit rows name users by username, and protecting a person implied the
+    protector's grant; the migration then records who decided each grant."""
+    from guardian.shortcuts import assign_perm
+
+    from audit.services import audit_record
+    from cases import permissions as P
+    from cases.models import CasePerson, Person
+
+    person = Person.objects.create(full_name="Old CANARY-WITNESS", created_by=world.lead)
+    old = CasePerson.objects.create(
+        case=world.case, person=person, role="witness", created_by=world.lead
+    )
+    audit_record(actor=world.lead, action="person.added", target=old, details={"role": "witness"})
+    CasePerson.objects.filter(pk=old.pk).update(protected=True, pseudonym="W-0002")
+    assign_perm("cases.view_identity", world.lead, old)
+    audit_record(actor=world.lead, action="person.protected", target=old, details={"measures": []})
+    assign_perm("cases.view_identity", world.analyst, old)
+    audit_record(
+        actor=world.lead,
+        action="person.identity_granted",
+        target=old,
+        details={"user": world.analyst.username},
+    )
+    CaseMember.objects.create(
+        case=world.case, user=world.colleague, role="analyst", added_by=world.lead
+    )
+    for perm in P.ROLE_PERMISSIONS["analyst"]:
+        assign_perm(f"cases.{perm}", world.colleague, world.case)
+    audit_record(
+        actor=world.lead,
+        action="case.member_added",
+        target=world.case,
+        details={"user": world.colleague.username, "role": "analyst"},
+    )
+    protected = AuditEvent.objects.get(action="person.protected", target_id=str(old.pk))
+    granted = AuditEvent.objects.get(action="person.identity_granted", target_id=str(old.pk))
+    # Read from the older rows: the protector's and the analyst's identity, the colleague's
+    # membership; only the grant records are missing until the migration writes them.
+    assert set(access_state_verify()) == {
+        f"missing IdentityGrant of user id={user.pk} on case person id={old.pk}: audit row "
+        f"id={event.pk} granted it and no audited revocation followed"
+        for user, event in [(world.lead, protected), (world.analyst, granted)]
+    }
+    migration = importlib.import_module("cases.migrations.0010_protection_follows_the_person")
+    migration.forwards(apps, None)
+    assert access_state_verify() == []
+    kinds = {g.user: (g.kind, g.granted_by) for g in IdentityGrant.objects.filter(case_person=old)}
+    assert kinds == {
+        world.lead: (IdentityGrant.Kind.PROTECTOR, world.lead),
+        world.analyst: (IdentityGrant.Kind.DECISION, world.lead),
+    }
