@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from partners import package_services as services
 from partners.models import CaseShare, Package
+from partners.package_selectors import package_content_classification
 
 
 def _render_now(package: Package) -> None:
@@ -52,8 +53,16 @@ def demo_packages_seed() -> int:
         language="en",
         deadline=today + timedelta(days=30),
     )
+    # The demo case is Confidential and the liaison cleared for Restricted: the lead records
+    # the declassification the release needs, as a real approval would.
+    level = package_content_classification(ready)
     services.package_approve(
-        package=ready, actor=lead, reason="Within the request for assistance (demo)."
+        package=ready,
+        actor=lead,
+        reason="Within the request for assistance (demo).",
+        recipients=[liaison],
+        declassify_to=liaison.clearance if liaison.clearance < level else None,
+        declassification_reason="Summary material cleared for release to the tribunal (demo).",
     )
     _render_now(ready)
     services.package_request(

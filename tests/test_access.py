@@ -145,7 +145,8 @@ MATRIX: dict[str, Rule] = {
     },
     "meetings:list": Rule(allowed=("unit_admin", "lead", "investigator", "analyst", "liaison")),
     "packages:list": Rule(allowed=("unit_admin", "lead", "investigator", "analyst", "liaison")),
-    "packages:verify": Rule(),  # anyone logged in may check a PDF they were given
+    # Those who make or receive packages may check one they were given.
+    "packages:verify": Rule(allowed=("unit_admin", "lead", "investigator", "analyst", "liaison")),
     # Views of one package or case: their matrix is tests/partners/test_package_access.py.
     **{
         f"packages:{name}": Rule(per_case=True)

@@ -100,6 +100,7 @@ def test_a_liaison_requests_a_package_the_lead_approves_and_the_worker_renders_i
     lead_page.goto(f"/packages/{package.pk}/")
     lead_page.get_by_role("link", name="Decide on the request").click()
     lead_page.get_by_role("radio", name="Approve").check()
+    lead_page.get_by_role("checkbox", name=re.compile("Pierre Liaison")).check()
     lead_page.get_by_role("button", name="Record the decision").click()
     expect_message(lead_page, "Approved: the package is queued for rendering.")
 

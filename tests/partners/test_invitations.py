@@ -42,6 +42,10 @@ def test_the_invitation_flow_end_to_end(
     link = re.search(r"(/partners/invitations/[\w-]+/)", mail.outbox[0].body).group(1)
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert Invitation.objects.get().token_hash != token  # only the hash is stored
+    # The link is for the invitee alone: the unit admin's screen does not show it.
+    admin_page = response.content.decode()
+    assert token not in admin_page
+    assert "/partners/invitations/" not in admin_page
 
     client.logout()
     page = client.get(link)

@@ -62,6 +62,7 @@ def _package(p: Partners, status: str = Package.Status.REQUESTED) -> Package:
             sha256="b" * 64,
             expires_at=timezone.now() + timedelta(days=14),
         )
+        package.recipients.set([p.liaison_a])
     elif status == Package.Status.FAILED:
         Package.objects.filter(pk=package.pk).update(
             status=status, decided_by=p.world.lead, error="WeasyPrint ran out of time"

@@ -48,7 +48,9 @@ def approved(partners: Partners) -> Package:
         scope=services.Scope(sections=list(Package.Section.values)),
         language="en",
     )
-    return services.package_approve(package=package, actor=world.lead, reason="Agreed")
+    return services.package_approve(
+        package=package, actor=world.lead, reason="Agreed", recipients=[partners.liaison_a]
+    )
 
 
 def run_worker_steps(package: Package) -> None:
@@ -239,6 +241,7 @@ def test_an_included_identity_is_printed_with_the_approval(partners: Partners) -
         package=package,
         actor=world.lead,
         disclosures=[(world.witness, "Protective measures lifted by the Chamber")],
+        recipients=[partners.liaison_a],
     )
     run_worker_steps(package)
     package.refresh_from_db()

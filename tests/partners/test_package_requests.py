@@ -210,7 +210,12 @@ def test_approval_queues_the_rendering_once_committed(
 ) -> None:
     package = request_as_liaison(partners)
     with django_capture_on_commit_callbacks() as callbacks:
-        services.package_approve(package=package, actor=partners.world.lead, reason="Agreed")
+        services.package_approve(
+            package=package,
+            actor=partners.world.lead,
+            reason="Agreed",
+            recipients=[partners.liaison_a],
+        )
     package.refresh_from_db()
     assert package.status == Package.Status.QUEUED
     assert package.decided_by == partners.world.lead
@@ -262,12 +267,16 @@ def test_an_identity_is_included_only_with_a_justification(
     page = client.get(url).content.decode()
     assert witness.pseudonym in page
     assert "CANARY-WITNESS" not in page  # the choice names the pseudonym only
-    response = client.post(url, {"decision": "approve", "disclose": [witness.pk]})
+    response = client.post(
+        url,
+        {"decision": "approve", "recipients": [partners.liaison_a.pk], "disclose": [witness.pk]},
+    )
     assert "Record why the identity is included" in response.content.decode()
     response = client.post(
         url,
         {
             "decision": "approve",
+            "recipients": [partners.liaison_a.pk],
             "disclose": [witness.pk],
             "justification": "Trial Chamber order lifting the measure",
         },
@@ -295,7 +304,10 @@ def test_a_person_of_another_case_cannot_be_disclosed(partners: Partners) -> Non
     package = request_as_liaison(partners)
     with pytest.raises(ValidationError):
         services.package_approve(
-            package=package, actor=partners.world.lead, disclosures=[(stranger, "because")]
+            package=package,
+            actor=partners.world.lead,
+            disclosures=[(stranger, "because")],
+            recipients=[partners.liaison_a],
         )
 
 
@@ -315,6 +327,7 @@ def _ready(package: Package, *, days: int = 14) -> Package:
         rendered_at=timezone.now(),
         expires_at=timezone.now() + timedelta(days=days),
     )
+    package.recipients.set([package.requested_by])  # the liaison who asked is named
     package.refresh_from_db()
     return package
 

@@ -40,7 +40,9 @@ def test_the_package_pdf_holds_its_case_and_nothing_it_must_not(hostile: Hostile
         kind=EvidenceItem.Kind.DOCUMENT,
         description=f"Evidence of another case {OTHER_CASE_CANARY}",
     )
-    package_services.package_approve(package=hostile.package, actor=world.lead)
+    package_services.package_approve(
+        package=hostile.package, actor=world.lead, recipients=[hostile.p.liaison_a]
+    )
 
     text = _render(hostile.package)
 

@@ -44,7 +44,9 @@ def test_queued_messages_hold_only_ids(
         certificate_issue(application=hostile.application, actor=None)
         hostile.certificate.delete()  # issue a fresh one for the application
         certificate_issue(application=hostile.application, actor=None)
-        package_services.package_approve(package=hostile.package, actor=w.lead)
+        package_services.package_approve(
+            package=hostile.package, actor=w.lead, recipients=[hostile.p.liaison_a]
+        )
     tasks = {m["task"] for m in published}
     assert {
         "accounts.tasks.send_notification_email",

@@ -69,7 +69,9 @@ def test_a_share_revoked_while_a_package_waits_in_the_queue_stops_its_rendering(
 ) -> None:
     package = hostile.package
     with django_capture_on_commit_callbacks(execute=False):
-        package_services.package_approve(package=package, actor=hostile.world.lead)
+        package_services.package_approve(
+            package=package, actor=hostile.world.lead, recipients=[hostile.p.liaison_a]
+        )
     package.refresh_from_db()
     assert package.status == Package.Status.QUEUED  # the render was queued...
     partner_services.share_revoke(share=hostile.p.share_a, actor=hostile.world.lead)

@@ -1,0 +1,453 @@
+"""Need-to-know down to the package (ASVS V8): a package that discloses the protected witness's
+identity is rendered for real, and its PDF (which does hold the canary) reaches only its named
+recipient and the case team members who hold that identity. The rest of the team, a
+break-glass unit admin, a liaison of the organisation who was not named and one invited after
+the approval get no URL that hands them the bytes, and no download button.
+
+The approval itself: an identity is disclosed only by an approver who holds it, and a package
+above a recipient's clearance is released only through a recorded declassification. The
+verification page is for those who make or receive packages, and refuses an oversized file
+before reading it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from pypdf import PdfReader
+
+from accounts.models import Clearance, Notification, User
+from accounts.roles import Role
+from audit.models import AuditEvent
+from cases import services as case_services
+from cases.models import CaseMember
+from evidence import services as evidence_services
+from evidence.models import EvidenceItem
+from partners import package_services
+from partners import services as partner_services
+from partners.models import Package, PartnerMembership
+from tests.evidence.conftest import PDF, evidence_storage, hashed_upload  # noqa: F401
+from tests.factories import UserFactory
+from tests.partners.conftest import Partners
+from tests.security.conftest import CANARY
+
+WITHHELD = "withheld: identifies a protected person"
+SECRET_FILE = "vendor-statement-unredacted.pdf"
+
+
+def _request(p: Partners) -> Package:
+    return package_services.package_request(
+        actor=p.liaison_a,
+        case=p.world.case,
+        share=p.share_a,
+        purpose=Package.Purpose.TRIAL,
+        scope=package_services.Scope(sections=list(Package.Section.values)),
+        language="en",
+    )
+
+
+def _render(package: Package) -> bytes:
+    """What the workers do, in this process."""
+    package_services.package_render_start(package.pk)
+    for part_id in package.parts.order_by("index").values_list("pk", flat=True):
+        package_services.package_part_render(part_id)
+    package_services.package_assemble(package.pk)
+    package.refresh_from_db()
+    assert package.status == Package.Status.READY
+    return package.pdf.read()
+
+
+def _text(data: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _body(response: object) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def _liaison(username: str, p: Partners) -> User:
+    user = UserFactory(username=username, roles=[Role.TRIBUNAL_LIAISON])
+    PartnerMembership.objects.create(user=user, organisation=p.org_a)
+    return user
+
+
+@dataclass
+class Disclosed:
+    p: Partners
+    package: Package
+    pdf: bytes
+    holder: User  # an investigator of the team granted the witness's identity
+    colleague_of_recipient: User  # a liaison of the organisation, not named
+
+
+@pytest.fixture
+def disclosed(partners: Partners) -> Disclosed:
+    w = partners.world
+    holder = UserFactory(username="pa_holder", roles=[Role.INVESTIGATOR])
+    case_services.case_member_add(
+        case=w.case, actor=w.lead, user=holder, role=CaseMember.Role.INVESTIGATOR
+    )
+    case_services.identity_grant(case_person=w.witness, actor=w.lead, user=holder)
+    colleague = _liaison("pa_liaison_unnamed", partners)
+    item, _added = evidence_services.item_create(
+        case=w.case,
+        actor=w.investigator,
+        upload=hashed_upload(PDF, SECRET_FILE),
+        kind=EvidenceItem.Kind.STATEMENT,
+        description="Statement of the protected vendor",
+    )
+    item.source_kind = EvidenceItem.SourceKind.PERSON
+    item.source_person = w.witness
+    item.save(update_fields=["source_kind", "source_person"])
+    package = _request(partners)
+    package_services.package_approve(
+        package=package,
+        actor=w.lead,
+        recipients=[partners.liaison_a],
+        disclosures=[(w.witness, "Trial Chamber order lifting the measure")],
+    )
+    pdf = _render(package)
+    return Disclosed(partners, package, pdf, holder, colleague)
+
+
+def _package_urls(package: Package) -> list[str]:
+    urls = [
+        reverse(f"packages:{name}", args=[package.pk])
+        for name in ("detail", "progress", "download", "decide", "revoke")
+    ]
+    return [*urls, reverse("packages:list"), reverse("packages:case", args=[package.case_id])]
+
+
+def test_the_rendered_package_names_the_disclosed_witness(disclosed: Disclosed) -> None:
+    text = _text(disclosed.pdf)
+    assert CANARY in text  # what the attackers below must not obtain
+    assert SECRET_FILE in text  # the package holds the identity the file reveals
+
+
+@pytest.mark.parametrize(
+    "who", ["analyst", "investigator", "break_glass", "unnamed_liaison", "later_liaison"]
+)
+def test_no_url_gives_the_package_to_anyone_but_its_recipient_and_identity_holders(
+    client: Client, disclosed: Disclosed, who: str
+) -> None:
+    p, package = disclosed.p, disclosed.package
+    w = p.world
+    if who == "break_glass":
+        case_services.break_glass_open(
+            case=w.case, actor=w.unit_admin, justification="Lead unreachable", hours=2
+        )
+        user = w.unit_admin
+    elif who == "unnamed_liaison":
+        user = disclosed.colleague_of_recipient
+    elif who == "later_liaison":
+        _invitation, token = partner_services.invitation_create(
+            actor=w.unit_admin,
+            organisation=p.org_a,
+            email="late@tribunal.example",
+            full_name="Late Liaison",
+        )
+        user = partner_services.invitation_accept(
+            token=token, username="pa_late", password="a strong liaison passphrase 42"
+        )
+    else:
+        user = getattr(w, who)
+    client.force_login(user)
+    download = reverse("packages:download", args=[package.pk])
+
+    for url in _package_urls(package):
+        response = client.get(url)
+        body = _body(response)
+        assert CANARY.encode() not in body, f"{who} read the canary at {url}"
+        assert not body.startswith(b"%PDF"), f"{who} got the PDF at {url}"
+        assert f'href="{download}"'.encode() not in body, f"{who} is offered it at {url}"
+    refused = client.get(download)
+    assert refused.status_code == 403
+    assert "You may not download this package" in refused.content.decode()
+
+    package.refresh_from_db()
+    assert package.status == Package.Status.READY
+    assert package.download_count == 0
+    assert not AuditEvent.objects.filter(
+        action__in=["package.downloaded", "package.internal_copy_downloaded"]
+    ).exists()
+
+
+def test_a_liaison_of_another_organisation_cannot_even_see_the_package(
+    client: Client, disclosed: Disclosed
+) -> None:
+    client.force_login(disclosed.p.liaison_b)
+    for url in _package_urls(disclosed.package)[:5]:
+        response = client.get(url)
+        assert response.status_code == 404
+        assert CANARY.encode() not in _body(response)
+
+
+def test_a_holder_of_the_identity_takes_an_internal_copy_that_changes_nothing(
+    client: Client, disclosed: Disclosed
+) -> None:
+    package = disclosed.package
+    client.force_login(disclosed.holder)
+    detail = client.get(reverse("packages:detail", args=[package.pk])).content.decode()
+    assert f'href="{reverse("packages:download", args=[package.pk])}"' in detail
+    assert "internal copy" in detail
+    notified = Notification.objects.count()
+
+    response = client.get(reverse("packages:download", args=[package.pk]))
+
+    assert response.status_code == 200
+    assert _body(response) == disclosed.pdf
+    package.refresh_from_db()
+    assert package.status == Package.Status.READY  # not "downloaded"
+    assert package.download_count == 0
+    assert Notification.objects.count() == notified  # the approver is told nothing
+    event = AuditEvent.objects.get(action="package.internal_copy_downloaded")
+    assert event.actor_id == disclosed.holder.pk
+    assert not AuditEvent.objects.filter(action="package.downloaded").exists()
+
+
+def test_the_named_recipient_receives_the_package_and_the_approver_hears_of_it(
+    client: Client, disclosed: Disclosed
+) -> None:
+    p, package = disclosed.p, disclosed.package
+    client.force_login(p.liaison_a)
+    response = client.get(reverse("packages:download", args=[package.pk]))
+
+    assert response.status_code == 200
+    data = _body(response)
+    assert data == disclosed.pdf
+    assert CANARY in _text(data)
+    package.refresh_from_db()
+    assert package.status == Package.Status.DOWNLOADED
+    assert package.download_count == 1
+    event = AuditEvent.objects.get(action="package.downloaded")
+    assert event.actor_id == p.liaison_a.pk
+    assert Notification.objects.filter(user=p.world.lead, title__contains="downloaded").exists()
+
+
+def test_only_the_named_recipient_hears_that_the_package_is_approved_and_ready(
+    disclosed: Disclosed,
+) -> None:
+    named = Notification.objects.filter(user=disclosed.p.liaison_a)
+    assert named.filter(title__contains="approved").exists()
+    assert named.filter(title__contains="ready").exists()
+    assert not Notification.objects.filter(user=disclosed.colleague_of_recipient).exists()
+
+
+def test_a_file_identifying_an_undisclosed_person_is_withheld_by_name(
+    partners: Partners,
+) -> None:
+    w = partners.world
+    evidence_services.item_create(
+        case=w.case,
+        actor=w.investigator,
+        upload=hashed_upload(PDF, SECRET_FILE),
+        kind=EvidenceItem.Kind.STATEMENT,
+        description="Statement naming the protected vendor",
+        identifies=[w.witness],
+    )
+    package = _request(partners)
+    package_services.package_approve(package=package, actor=w.lead, recipients=[partners.liaison_a])
+    text = _text(_render(package))
+    assert SECRET_FILE not in text
+    assert WITHHELD in " ".join(text.split())
+    assert CANARY not in text
+
+
+def test_an_open_source_item_prints_its_capture_record(partners: Partners) -> None:
+    from datetime import UTC, datetime
+
+    w = partners.world
+    evidence_services.item_create(
+        case=w.case,
+        actor=w.investigator,
+        upload=hashed_upload(PDF, "capture.pdf"),
+        kind=EvidenceItem.Kind.OPEN_SOURCE,
+        description="Video of the shelling posted online",
+        capture_url="https://video.example/watch/abc123",
+        capture_time=datetime(2024, 4, 2, 14, 5, tzinfo=UTC),
+        capture_collector="OSINT desk",
+        capture_platform="VideoSite",
+        capture_account="@market_witness_cam",
+        capture_published_at=datetime(2024, 4, 2, 12, 30, tzinfo=UTC),
+    )
+    package = _request(partners)
+    package_services.package_approve(package=package, actor=w.lead, recipients=[partners.liaison_a])
+    packed = "".join(_text(_render(package)).split())  # a long URL is broken over lines
+    for expected in (
+        "https://video.example/watch/abc123",
+        "2024-04-0214:05:00UTC",
+        "OSINTdesk",
+        "VideoSite",
+        "@market_witness_cam",
+        "2024-04-0212:30:00UTC",
+    ):
+        assert expected in packed, expected
+
+
+# --- Approval ---------------------------------------------------------------------------------
+
+
+def test_an_approver_cannot_disclose_an_identity_they_do_not_hold(
+    client: Client, partners: Partners
+) -> None:
+    w = partners.world
+    second_lead = UserFactory(
+        username="pa_lead2", roles=[Role.CASE_LEAD], clearance=Clearance.SECRET
+    )
+    case_services.case_member_add(
+        case=w.case, actor=w.lead, user=second_lead, role=CaseMember.Role.LEAD
+    )
+    package = _request(partners)
+
+    with pytest.raises(PermissionDenied):
+        package_services.package_approve(
+            package=package,
+            actor=second_lead,
+            recipients=[partners.liaison_a],
+            disclosures=[(w.witness, "I was told it is fine")],
+        )
+    package.refresh_from_db()
+    assert package.status == Package.Status.REQUESTED
+    assert not package.disclosures.exists()
+
+    # The decision page does not offer it, and a forged choice is refused.
+    client.force_login(second_lead)
+    url = reverse("packages:decide", args=[package.pk])
+    page = client.get(url).content.decode()
+    assert 'name="disclose"' not in page
+    client.post(
+        url,
+        {
+            "decision": "approve",
+            "recipients": [partners.liaison_a.pk],
+            "disclose": [w.witness.pk],
+            "justification": "Forged",
+        },
+    )
+    package.refresh_from_db()
+    assert not package.disclosures.exists()
+
+
+def test_a_confidential_package_for_a_restricted_recipient_needs_a_declassification(
+    client: Client, partners: Partners
+) -> None:
+    from partners.packages.assemble import marking
+
+    w = partners.world
+    User.objects.filter(pk=partners.liaison_a.pk).update(clearance=Clearance.RESTRICTED)
+    partners.liaison_a.refresh_from_db()
+    item, _added = evidence_services.item_create(
+        case=w.case,
+        actor=w.investigator,
+        upload=hashed_upload(PDF, "intercept.pdf"),
+        kind=EvidenceItem.Kind.DOCUMENT,
+        description="Intercepted order",
+    )
+    # The case is Restricted; one item above it makes the package Confidential.
+    EvidenceItem.objects.filter(pk=item.pk).update(classification=Clearance.CONFIDENTIAL)
+    package = _request(partners)
+
+    with pytest.raises(ValidationError, match="not cleared"):
+        package_services.package_approve(
+            package=package, actor=w.lead, recipients=[partners.liaison_a]
+        )
+    with pytest.raises(ValidationError, match="why the package is declassified"):
+        package_services.package_approve(
+            package=package,
+            actor=w.lead,
+            recipients=[partners.liaison_a],
+            declassify_to=Clearance.RESTRICTED,
+        )
+    package.refresh_from_db()
+    assert package.status == Package.Status.REQUESTED
+
+    package_services.package_approve(
+        package=package,
+        actor=w.lead,
+        recipients=[partners.liaison_a],
+        declassify_to=Clearance.RESTRICTED,
+        declassification_reason="Originator consented to release at Restricted",
+    )
+    package.refresh_from_db()
+    assert package.status == Package.Status.QUEUED
+    assert package.classification == Clearance.CONFIDENTIAL
+    assert package.declassified_to == Clearance.RESTRICTED
+    assert package.declassification_reason == "Originator consented to release at Restricted"
+    event = AuditEvent.objects.get(action="package.declassified")
+    assert event.actor_id == w.lead.pk
+    assert marking(package) == "RESTRICTED"  # stamped on every page
+    client.force_login(w.lead)
+    page = client.get(reverse("packages:detail", args=[package.pk])).content.decode()
+    assert "Declassified from Confidential" in page
+    assert "Originator consented" in page
+
+
+def test_a_liaison_who_is_not_of_the_organisation_cannot_be_named(partners: Partners) -> None:
+    package = _request(partners)
+    with pytest.raises(ValidationError, match="Only active liaisons"):
+        package_services.package_approve(
+            package=package, actor=partners.world.lead, recipients=[partners.liaison_b]
+        )
+    with pytest.raises(ValidationError, match="Name who may download"):
+        package_services.package_approve(package=package, actor=partners.world.lead)
+
+
+# --- Verification -----------------------------------------------------------------------------
+
+
+class _Unreadable:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args: object) -> bytes:
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+@pytest.mark.parametrize("role", [Role.TRAINEE, Role.TRAINING_ADMIN])
+def test_the_verify_page_is_refused_to_training_roles(client: Client, db: None, role: str) -> None:
+    client.force_login(UserFactory(username=f"pa_{role}", roles=[role]))
+    url = reverse("packages:verify")
+    assert client.get(url).status_code == 403
+    upload = SimpleUploadedFile("p.pdf", b"%PDF-1.7", "application/pdf")
+    assert client.post(url, {"file": upload}).status_code == 403
+    assert not AuditEvent.objects.filter(action="package.verified").exists()
+
+
+def test_an_oversized_file_is_refused_from_its_declared_length_unread(
+    client: Client, partners: Partners, settings
+) -> None:
+    settings.CUSTOS_PACKAGE_VERIFY_MAX_BYTES = 1024 * 1024
+    client.force_login(partners.liaison_a)
+    response = client.generic(
+        "POST",
+        reverse("packages:verify"),
+        b"",
+        content_type="multipart/form-data; boundary=XXX",
+        CONTENT_LENGTH=str(50 * 1024 * 1024 * 1024),
+        **{"wsgi.input": _Unreadable()},
+    )
+    assert response.status_code == 413
+    assert "too large to verify" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="package.verified").exists()
+
+
+def test_an_oversized_file_is_refused_while_it_streams(
+    client: Client, partners: Partners, settings
+) -> None:
+    settings.CUSTOS_PACKAGE_VERIFY_MAX_BYTES = 4096  # the declared length passes, the file not
+    client.force_login(partners.world.investigator)
+    upload = SimpleUploadedFile("big.pdf", b"%PDF-1.7\n" + b"x" * 20_000, "application/pdf")
+    response = client.post(reverse("packages:verify"), {"file": upload})
+    assert response.status_code == 413
+    assert re.search(r"up to \d+ MiB", response.content.decode())
+    assert not AuditEvent.objects.filter(action="package.verified").exists()
