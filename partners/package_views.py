@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -15,10 +16,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -31,6 +33,7 @@ from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.uploads import authorise_before_body
 from custos.views import confirm_action
 from partners import package_selectors as selectors
 from partners import package_services as services
@@ -297,6 +300,7 @@ class _CappedUploadHandler(FileUploadHandler):
 
 def _too_large(request: HttpRequest) -> HttpResponse:
     limit = settings.CUSTOS_PACKAGE_VERIFY_MAX_BYTES
+    request._post, request._files = QueryDict(), MultiValueDict()  # nothing reads it later
     return render(
         request,
         "partners/package_verify_too_large.html",
@@ -305,14 +309,23 @@ def _too_large(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _capped_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuses a file above the verification limit: from its declared length before the body
-    is read, or while it streams. CSRF is checked once the handler is in place (Django reads
-    the body for the token), hence the exempt outer view and the protected inner one."""
+def _may_verify(request: HttpRequest) -> None:
+    """Those who make or receive packages: the unit's staff and tribunal liaisons."""
+    if not request.user.has_role(*STAFF_ROLES, Role.TRIBUNAL_LIAISON):
+        raise PermissionDenied
+
+
+def _verification_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decides access before the body is read (``custos.uploads``), then refuses a file above
+    the verification limit: from its declared length before the body is read, or while it
+    streams. CSRF is checked once the handler is in place (Django reads the body for the
+    token), hence the exempt outer view and the protected inner one."""
     inner = csrf_protect(view)
 
     @csrf_exempt
+    @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        authorise_before_body(_may_verify, request)
         if request.method == "POST":
             try:
                 declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -331,8 +344,7 @@ def _capped_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapped
 
 
-@STAFF_OR_LIAISON
-@_capped_upload
+@_verification_upload
 @GET_POST
 def verify_view(request: HttpRequest) -> HttpResponse:
     """The unit's staff and tribunal liaisons (who make and receive packages) may check a PDF:

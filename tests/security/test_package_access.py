@@ -420,6 +420,15 @@ def test_the_verify_page_is_refused_to_training_roles(client: Client, db: None, 
     assert client.get(url).status_code == 403
     upload = SimpleUploadedFile("p.pdf", b"%PDF-1.7", "application/pdf")
     assert client.post(url, {"file": upload}).status_code == 403
+    unread = client.generic(  # refused before a byte of the body is read
+        "POST",
+        url,
+        b"",
+        content_type="multipart/form-data; boundary=XXX",
+        CONTENT_LENGTH="4096",
+        **{"wsgi.input": _Unreadable()},
+    )
+    assert unread.status_code == 403
     assert not AuditEvent.objects.filter(action="package.verified").exists()
 
 
