@@ -60,11 +60,15 @@ class ItemForm(forms.ModelForm):
             "capture_tool",
             "capture_collector",
             "capture_page_sha256",
+            "capture_platform",
+            "capture_account",
+            "capture_published_at",
             "classification",
         ]
         widgets = {
             "collected_at": DATETIME,
             "capture_time": DATETIME,
+            "capture_published_at": DATETIME,
             "description": forms.Textarea(attrs={"rows": 4}),
         }
 
@@ -90,6 +94,7 @@ class ItemForm(forms.ModelForm):
         self.fields["classification"].choices = [
             (value, label) for value, label in Clearance.choices if floor <= value <= ceiling
         ]
+        self.fields["classification"].required = False  # the case's level when left out
         self.fields["classification"].help_text = _(
             "Never below the case's level; those cleared below it do not see the item."
         )
@@ -104,6 +109,12 @@ class ItemForm(forms.ModelForm):
         pk = self.cleaned_data.get("source_person")
         return self.persons.get(pk) if pk else None
 
+    def clean_classification(self) -> int | None:
+        value = self.cleaned_data.get("classification")
+        if value in (None, ""):
+            return self.instance.classification if self.instance.pk else None
+        return int(value)
+
     def clean_identifies(self) -> list[CasePerson]:
         return [self.persons[pk] for pk in self.cleaned_data.get("identifies") or []]
 
@@ -116,7 +127,7 @@ class ItemForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         now = timezone.now()
-        for name in ("collected_at", "capture_time"):
+        for name in ("collected_at", "capture_time", "capture_published_at"):
             if data.get(name) and data[name] > now:
                 self.add_error(name, _("This date is in the future."))
         if data.get("source_kind") == EvidenceItem.SourceKind.PERSON and not data.get(
@@ -189,6 +200,19 @@ class CustodyEventForm(forms.Form):
     kind = forms.ChoiceField(label=_("What happened"))
     occurred_at = forms.DateTimeField(
         label=_("When"), required=False, widget=DATETIME, help_text=_("Leave empty for now.")
+    )
+    late_entry = forms.BooleanField(
+        label=_("Late entry"),
+        required=False,
+        help_text=_(
+            "It happened before the previous event or before the item was acquired, and is "
+            "recorded only now."
+        ),
+    )
+    late_reason = forms.CharField(
+        label=_("Why it is recorded late"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     location = forms.CharField(label=_("Location"), required=False, max_length=300)
     purpose = forms.CharField(label=_("Purpose"), required=False, max_length=300)

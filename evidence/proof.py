@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from audit.services import audit_record
 from cases import permissions as P
+from cases.frozen import case_require_open
 from cases.models import Case, CasePerson, Crime, Incident, ModeOfLiability
 from cases.selectors import CaseAccess, case_access, case_permissions, person_rows
 from evidence.models import Allegation, EvidenceItem, EvidenceLink
@@ -79,10 +80,15 @@ def allegation_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[Allegati
 
 
 def link_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceLink, CaseAccess]:
-    """One version of a link for ``user``: 404 unless its case is visible to them."""
+    """One version of a link for ``user``: 404 unless its case and its item are visible to
+    them (an item may be classified above its case)."""
+    if not user.is_authenticated:
+        raise Http404
     link = (
         EvidenceLink.objects.filter(
-            allegation__case__in=Case.objects.visible_to(user).values("pk"), pk=pk
+            allegation__case__in=Case.objects.visible_to(user).values("pk"),
+            item__classification__lte=user.clearance,
+            pk=pk,
         )
         .select_related("allegation__case", "allegation__crime", "item", "mode", "changed_by")
         .first()
@@ -174,12 +180,16 @@ class Matrix:
         return not self.allegation.crime.verified_from_source
 
 
-def _current_links() -> Prefetch:
+def _current_links(clearance: int | None) -> Prefetch:
+    """The current links; with ``clearance``, only those of items classified no higher."""
+    links = EvidenceLink.objects.filter(is_current=True)
+    if clearance is not None:
+        links = links.filter(item__classification__lte=clearance)
     return Prefetch(
         "links",
-        queryset=EvidenceLink.objects.filter(is_current=True)
-        .select_related("item", "mode", "changed_by")
-        .order_by("item__number", "locator", "id"),
+        queryset=links.select_related("item", "mode", "changed_by").order_by(
+            "item__number", "locator", "id"
+        ),
         to_attr="current_links",
     )
 
@@ -223,34 +233,43 @@ def _build(allegation: Allegation) -> Matrix:
     return Matrix(allegation=allegation, rows=rows, contradicting=contradicting)
 
 
-def _with_matrix_data(allegations: QuerySet[Allegation]) -> QuerySet[Allegation]:
+def _with_matrix_data(
+    allegations: QuerySet[Allegation], clearance: int | None = None
+) -> QuerySet[Allegation]:
     return (
         allegations.select_related("crime", "suspect", "case")
         .prefetch_related(
             Prefetch("modes", queryset=ModeOfLiability.objects.order_by("position")),
             Prefetch("incidents", queryset=Incident.objects.order_by("date_start", "id")),
-            _current_links(),
+            _current_links(clearance),
         )
         .order_by("id")
     )
 
 
-def allegations_of(case: Case) -> QuerySet[Allegation]:
-    """A case's allegations with what their matrices need, in a constant number of queries."""
-    return _with_matrix_data(Allegation.objects.filter(case=case))
+def _clearance(user: User | None) -> int | None:
+    return None if user is None else user.clearance
 
 
-def matrices_of(case: Case) -> list[Matrix]:
+def allegations_of(case: Case, user: User | None = None) -> QuerySet[Allegation]:
+    """A case's allegations with what their matrices need, in a constant number of queries;
+    with ``user``, only the links of items they are cleared for."""
+    return _with_matrix_data(Allegation.objects.filter(case=case), _clearance(user))
+
+
+def matrices_of(case: Case, user: User | None = None) -> list[Matrix]:
     """The matrix of every allegation of a case (the case overview)."""
-    return [_build(allegation) for allegation in allegations_of(case)]
+    return [_build(allegation) for allegation in allegations_of(case, user)]
 
 
-def matrix(allegation: Allegation) -> Matrix:
+def matrix(allegation: Allegation, user: User | None = None) -> Matrix:
     """The proof matrix of an allegation: its crime's elements in order (contextual ones
     flagged), then its modes of liability; each row with its current links grouped by
     assessment and its gap flag; the coverage; and the contradicting links, which must be
     disclosed. Four queries, whatever the number of links."""
-    return _build(_with_matrix_data(Allegation.objects.filter(pk=allegation.pk)).get())
+    return _build(
+        _with_matrix_data(Allegation.objects.filter(pk=allegation.pk), _clearance(user)).get()
+    )
 
 
 def links_of_item(item: EvidenceItem) -> QuerySet[EvidenceLink]:
@@ -299,7 +318,7 @@ def matrix_rows_for_export(
     The suspect is named only if ``user`` may see the identity. ``labels`` (case person id →
     label), when given, decides instead of ``user``'s grants: a case package names persons as
     its disclosures allow."""
-    built = matrix(allegation)
+    built = matrix(allegation, user)
     if labels is None:
         labels = suspect_labels(user, allegation.case)
     suspect = labels.get(allegation.suspect_id, "")
@@ -367,8 +386,10 @@ def matrix_rows_for_export(
 
 
 def _require(actor: User, case: Case) -> None:
+    """Every writer of the proof matrix: the right to contribute, on a case that is open."""
     if P.CONTRIBUTE not in case_permissions(actor, case):
         raise PermissionDenied
+    case_require_open(case)
 
 
 def _check_allegation(

@@ -23,7 +23,7 @@ from custos.forms import add_service_errors
 from evidence import proof
 from evidence.models import Allegation
 from evidence.proof_forms import AllegationForm, ItemLinkForm, LinkForm, ReviseForm, WithdrawForm
-from evidence.selectors import item_access
+from evidence.selectors import item_access, items_of_case
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -82,7 +82,10 @@ def _matrix_url(allegation: Allegation) -> str:
 def overview_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
     suspects = _suspects(request, access)
-    entries = [(m, suspects.get(m.allegation.suspect_id)) for m in proof.matrices_of(access.case)]
+    entries = [
+        (m, suspects.get(m.allegation.suspect_id))
+        for m in proof.matrices_of(access.case, request.user)
+    ]
     _audit_read(request, access, "overview", access.case, [row for _m, row in entries if row])
     return _page(request, "evidence/proof_overview.html", access, entries=entries)
 
@@ -131,7 +134,7 @@ def allegation_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
     allegation, access = proof.allegation_access(request.user, pk)
-    built = proof.matrix(allegation)
+    built = proof.matrix(allegation, request.user)
     suspect = _suspects(request, access).get(allegation.suspect_id)
     _audit_read(request, access, "matrix", allegation, [suspect] if suspect else [])
     return _page(
@@ -187,7 +190,7 @@ def _preselected(request: HttpRequest, allegation: Allegation) -> str | None:
 @GET_POST
 def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     allegation, access = proof.allegation_access(request.user, pk, P.CONTRIBUTE)
-    items = list(access.case.evidence.order_by("number"))
+    items = list(items_of_case(request.user, access.case).order_by("number"))
     form = LinkForm(
         request.POST or None,
         allegation=allegation,

@@ -430,12 +430,23 @@ def test_an_item_classified_above_a_users_clearance_is_not_there_for_them(
         description="Intercept summary CANARY-SECRET-ITEM",
         classification=Clearance.SECRET,
     )
+    allegation = allegation_for(w)
+    link = proof.link_create(
+        allegation=allegation,
+        item=secret,
+        actor=w.lead,
+        element_index=0,
+        assessment=EvidenceLink.Assessment.STRONG,
+        locator="p. 3",
+        relevance="The intercept names the unit.",
+    )
     assert w.analyst.clearance < Clearance.SECRET
     client.force_login(w.analyst)
     for url in (
         reverse("evidence:detail", args=[secret.pk]),
         reverse("evidence:download", args=[added.file.pk]),
         reverse("proof:item_link", args=[secret.pk]),
+        reverse("proof:link_history", args=[link.pk]),
     ):
         assert client.get(url).status_code == 404, url
     for url in (
@@ -446,6 +457,15 @@ def test_an_item_classified_above_a_users_clearance_is_not_there_for_them(
         page = client.get(url).content.decode()
         assert secret.exhibit not in page, url
         assert ev.item.exhibit in page, url
+    for url in (
+        reverse("proof:overview", args=[w.case.pk]),
+        reverse("proof:matrix", args=[allegation.pk]),
+        reverse("proof:matrix_csv", args=[allegation.pk]),
+        reverse("proof:link_create", args=[allegation.pk]),
+    ):
+        response = client.get(url)
+        assert secret.exhibit not in response.content.decode(), url
+        assert "The intercept names the unit." not in response.content.decode(), url
     client.force_login(w.lead)
     assert client.get(reverse("evidence:detail", args=[secret.pk])).status_code == 200
 
