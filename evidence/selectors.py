@@ -61,6 +61,14 @@ def file_access(user: User, pk: int) -> tuple[EvidenceFile, CaseAccess]:
     return file, case_read
 
 
+def file_readable_by(user: User, file: EvidenceFile) -> bool:
+    """May ``user`` name and open ``file`` (its item visible to them, the rule satisfied)?"""
+    if not items_visible_to(user).filter(pk=file.item_id).exists():
+        return False
+    reader = access.reader_for_user(user, file.item.case)
+    return reader.may_read_file(file, access.identities_of(file.item))
+
+
 @dataclass(frozen=True)
 class ReadableFiles:
     """An item's files as one user may see them, and what they may do with them."""

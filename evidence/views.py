@@ -109,6 +109,10 @@ def _item_contributor(request: HttpRequest, pk: int) -> None:
 
 
 def _warn_duplicate(request: HttpRequest, added: services.FileAdded) -> None:
+    # Not about a file the user may not name: that would confirm what a withheld or
+    # classified item holds.
+    if not selectors.file_readable_by(request.user, added.duplicate_of):
+        return
     messages.warning(
         request,
         _("The same file is already in this case as %(exhibit)s: linked, not stored twice.")

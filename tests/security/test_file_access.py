@@ -261,6 +261,27 @@ def test_the_add_file_form_offers_only_files_the_user_may_name(
     assert WITHHELD in page
 
 
+@pytest.mark.parametrize(("uploader", "told"), [("investigator", False), ("lead", True)])
+def test_uploading_the_bytes_of_a_withheld_file_does_not_say_where_they_are(
+    client: Client, idf: Identifying, uploader: str, told: bool
+) -> None:
+    """The duplicate warning names the exhibit holding the same bytes: only to those who may
+    name that file, or it would confirm what a withheld file contains."""
+    w = idf.world
+    client.force_login(getattr(w, uploader))
+    data = {
+        "upload": SimpleUploadedFile("copy.pdf", PDF + f"translation {FILE_CANARY}".encode()),
+        "role": EvidenceFile.Role.WORKING_COPY,
+        "derived_from": idf.ev.original.pk,
+        "method": "copied",
+    }
+    response = client.post(reverse("evidence:file_add", args=[idf.ev.item.pk]), data, follow=True)
+    page = response.content.decode()
+    assert "File stored." in page
+    assert ("already in this case" in page) is told
+    assert (idf.by_source.exhibit in page) is told
+
+
 # --- Approving a redacted version ----------------------------------------------------------
 
 
