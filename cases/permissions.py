@@ -37,6 +37,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Status.REFERRED, Status.CLOSED): frozenset({Role.LEAD}),
     (Status.CLOSED, Status.ACTIVE): frozenset({Role.LEAD}),
     (Status.CLOSED, Status.ARCHIVED): frozenset({Role.LEAD}),
+    # Reopening an archived case (it is frozen like a closed one until then).
+    (Status.ARCHIVED, Status.ACTIVE): frozenset({Role.LEAD}),
 }
 
 

@@ -82,6 +82,15 @@ class CaseAccess:
         return perm in self.perms
 
     @property
+    def content_perms(self) -> frozenset[str]:
+        """The permissions that show the buttons changing the case's content: none of those
+        while the case is closed or archived (``cases.frozen``). Custody, sharing and the
+        team keep to ``perms``."""
+        if self.case.is_frozen:
+            return self.perms - {P.CONTRIBUTE, P.CHANGE}
+        return self.perms
+
+    @property
     def via_break_glass(self) -> bool:
         return self.role is None and P.VIEW in self.perms
 

@@ -22,6 +22,7 @@ from accounts.roles import Role as UserRole
 from accounts.services import notification_send
 from audit.services import audit_record
 from cases import permissions as P
+from cases.frozen import case_require_open
 from cases.models import (
     BreakGlassAccess,
     Case,
@@ -216,6 +217,7 @@ def case_update(
     *, case: Case, actor: User, crimes: Iterable[Crime] | None = None, **data: Any
 ) -> Case:
     _require(actor, case, P.CHANGE)
+    case_require_open(case)
     case = _lock(case)
     if data.get("classification", case.classification) > actor.clearance:
         raise ValidationError(
@@ -409,6 +411,7 @@ def incident_create(
     *, case: Case, actor: User, crimes: Iterable[Crime] = (), **data: Any
 ) -> Incident:
     _require(actor, case, P.CONTRIBUTE)
+    case_require_open(case)
     _validate_incident(data)
     incident = Incident(
         case=case, created_by=actor, **{k: v for k, v in data.items() if k in INCIDENT_FIELDS}
@@ -427,6 +430,7 @@ def incident_update(
     *, incident: Incident, actor: User, crimes: Iterable[Crime] | None = None, **data: Any
 ) -> Incident:
     _require(actor, incident.case, P.CONTRIBUTE)
+    case_require_open(incident.case)
     merged = {name: data.get(name, getattr(incident, name)) for name in INCIDENT_FIELDS}
     _validate_incident(merged)
     changed = _changed(incident, data, INCIDENT_FIELDS)
@@ -605,6 +609,7 @@ def case_person_add(
     person is protected in another case, the person gets a pseudonym at once, before any page
     could show their name."""
     _require(actor, case, P.CONTRIBUTE)
+    case_require_open(case)
     case = _lock(case)
     already_protected = False
     if person is None:
@@ -657,6 +662,7 @@ def case_person_update(
     the shared registry fields needs the right to contribute to the person's home case (in
     another case, a member changes the role and notes of that case only)."""
     _require(actor, case_person.case, P.CONTRIBUTE)
+    case_require_open(case_person.case)
     if case_person.protected and not identity_visible_to(actor, case_person):
         raise PermissionDenied
     person = case_person.person
@@ -695,6 +701,7 @@ def case_person_protect(
     Protection follows the person into every other case that links them."""
     case = case_person.case
     _require(actor, case, P.CONTRIBUTE)
+    case_require_open(case)
     if case_person.protected and not identity_visible_to(actor, case_person):
         raise PermissionDenied
     _lock(case)
@@ -780,6 +787,7 @@ def identity_holders(case_person: CasePerson) -> list[User]:
 @transaction.atomic
 def note_add(*, case: Case, actor: User, body: str) -> CaseNote:
     _require(actor, case, P.CONTRIBUTE)
+    case_require_open(case)
     note = CaseNote.objects.create(case=case, author=actor, body=body)
     CaseNoteRevision.objects.create(note=note, version=1, body=body, edited_by=actor)
     audit_record(actor=actor, action="note.created", target=note)
@@ -790,6 +798,7 @@ def note_add(*, case: Case, actor: User, body: str) -> CaseNote:
 def note_edit(*, note: CaseNote, actor: User, body: str) -> CaseNote:
     """A new version of the note; every earlier version stays readable in its history."""
     _require(actor, note.case, P.CONTRIBUTE)
+    case_require_open(note.case)
     note = CaseNote.objects.select_for_update().get(pk=note.pk)
     if body == note.body:
         return note

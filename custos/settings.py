@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "audit.middleware.AuditContextMiddleware",
     # After the audit context, so that the audit row of an expired session has its address.
     "accounts.middleware.SessionLifetimeMiddleware",
+    # A change to a closed case refused outside a form: a message, not a server error.
+    "cases.frozen.CaseFrozenMiddleware",
     # Refused requests (403, 404) with actor, address, path and object ids: custos.security.
     "custos.security_log.SecurityLogMiddleware",
     "custos.middleware.NoStoreForAuthenticatedMiddleware",

@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.services import notification_send
 from audit.services import audit_record
 from cases import permissions as P
+from cases.frozen import case_require_open
 from cases.models import Case, CaseMember, CasePerson
 from cases.selectors import case_permissions, identity_grants
 from evidence import access, custody
@@ -292,6 +293,7 @@ def item_create(
     custody event and, optionally, its original file. The item is classified at its case's
     level unless a higher one is given; ``identifies`` names the persons its files reveal."""
     _require(actor, case, P.CONTRIBUTE)
+    case_require_open(case)
     if data.get("classification") is None:
         data["classification"] = case.classification
     _check_classification(case=case, actor=actor, classification=data["classification"])
@@ -369,6 +371,7 @@ def file_add(
     method: str = "",
 ) -> FileAdded:
     _require(actor, item.case, P.CONTRIBUTE)
+    case_require_open(item.case)
     _check_upload(upload)
     if item.status == Status.DESTROYED:
         raise ValidationError(_("This item has been destroyed."))
@@ -394,6 +397,7 @@ def item_update(
     ``identifies`` (when given) replaces the persons the item identifies; taking a protected
     person off it (or off its source) needs their identity."""
     _require(actor, item.case, P.CONTRIBUTE)
+    case_require_open(item.case)
     item = _lock(item)
     case = item.case
     editable = [f for f in ITEM_FIELDS if f not in ("storage_location", "seal_numbers")]
@@ -444,6 +448,7 @@ def redaction_approve(*, file: EvidenceFile, actor: User) -> EvidenceFile:
     )
     item = file.item
     _require(actor, item.case, P.CHANGE)
+    case_require_open(item.case)
     if not access.reader_for_user(actor, item.case).may_read_item(access.identities_of(item)):
         raise PermissionDenied
     if file.role != EvidenceFile.Role.REDACTED:

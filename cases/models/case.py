@@ -182,6 +182,12 @@ class Case(models.Model):
         return [c for c in Crime.Category if getattr(self, self.crime_category_flag(c))]
 
     @property
+    def is_frozen(self) -> bool:
+        """A closed or archived case takes no new or changed content until a lead reopens it
+        (``cases.frozen.case_require_open`` is the rule the services apply)."""
+        return self.status in (self.Status.CLOSED, self.Status.ARCHIVED)
+
+    @property
     def audit_case_id(self) -> int:
         return self.pk
 
