@@ -390,8 +390,13 @@ def timeline(case: Case, user: User) -> list[TimelineEntry]:
     return sorted(entries, key=key)
 
 
-def case_activity(case: Case) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(case_id=case.pk).order_by("-id")
+def case_activity(case: Case, user: User) -> QuerySet[AuditEvent]:
+    """The case's audit trail, less the rows about what ``user`` may not see here."""
+    from cases.activity import hidden_rows
+
+    return (
+        AuditEvent.objects.filter(case_id=case.pk).exclude(hidden_rows(case, user)).order_by("-id")
+    )
 
 
 def incidents_of(case: Case) -> QuerySet[Incident]:

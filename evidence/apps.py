@@ -8,7 +8,9 @@ class EvidenceConfig(AppConfig):
 
     def ready(self) -> None:
         # Custody and collection events join the case timeline.
-        from cases import timeline
-        from evidence.selectors import timeline_entries
+        from cases import activity, timeline
+        from evidence.selectors import audit_rows_hidden, timeline_entries
 
         timeline.register(timeline_entries)
+        # Rows of the case's activity about items and files withheld from the reader.
+        activity.register(audit_rows_hidden)

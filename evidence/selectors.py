@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,7 +16,14 @@ from cases import permissions as P
 from cases.models import Case
 from cases.selectors import CaseAccess, TimelineEntry, case_access
 from evidence import access
-from evidence.models import CustodyEvent, CustodyTransfer, EvidenceFile, EvidenceItem, StoredBlob
+from evidence.models import (
+    CustodyEvent,
+    CustodyTransfer,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceLink,
+    StoredBlob,
+)
 
 
 def items_visible_to(user: User) -> QuerySet[EvidenceItem]:
@@ -237,6 +245,34 @@ def integrity_failures() -> QuerySet[StoredBlob]:
     return StoredBlob.objects.filter(last_fixity_ok=False).prefetch_related(
         Prefetch("files", queryset=EvidenceFile.objects.select_related("item"))
     )
+
+
+def audit_rows_hidden(case: Case, user: User) -> Q:
+    """The audit rows of the case's activity that name what ``user`` may not see: items
+    classified above their clearance (with their files and links), and the files the
+    file-access rule withholds from them (a row per file would show how many there are)."""
+    above = set(
+        case.evidence.filter(classification__gt=user.clearance).values_list("pk", flat=True)
+    )
+    reader = access.reader_for_user(user, case)
+    withheld = {
+        pk
+        for pk, persons in access.identifying_items(case).items()
+        if not reader.may_read_item(persons)
+    }
+    files = [
+        file.pk
+        for file in EvidenceFile.objects.filter(item_id__in=above | withheld).only(
+            "pk", "item_id", "role", "redaction_approved_at"
+        )
+        if file.item_id in above or not access.is_approved_redaction(file)
+    ]
+    links = EvidenceLink.objects.filter(item_id__in=above).values_list("pk", flat=True)
+
+    def rows(model: type, ids: Iterable[int]) -> Q:
+        return Q(target_type=model._meta.label_lower, target_id__in=[str(pk) for pk in ids])
+
+    return rows(EvidenceItem, above) | rows(EvidenceFile, files) | rows(EvidenceLink, links)
 
 
 def timeline_entries(case: Case, user: User) -> list[TimelineEntry]:

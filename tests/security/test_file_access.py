@@ -238,6 +238,22 @@ def test_a_reader_without_the_identity_sees_withheld_and_the_approved_redacted_v
     assert WITHHELD in integrity.content.decode()
 
 
+def test_the_activity_of_the_case_does_not_count_the_withheld_files(
+    client: Client, idf: Identifying
+) -> None:
+    """Each file has its audit row ("file added", with its role and hash): a reader without
+    the identity does not get the rows of the files withheld from them."""
+    url = reverse("cases:activity", args=[idf.world.case.pk])
+    withheld = [file.blob.sha256[:12] for file in idf.withheld]
+    client.force_login(idf.world.analyst)
+    page = client.get(url).content.decode()
+    assert not [sha for sha in withheld if sha in page]
+    assert idf.approved.blob.sha256[:12] in page
+    client.force_login(idf.world.lead)
+    page = client.get(url).content.decode()
+    assert all(sha in page for sha in withheld)
+
+
 def test_an_unapproved_redacted_version_is_not_served_until_a_lead_approves_it(
     client: Client, idf: Identifying
 ) -> None:
@@ -474,6 +490,7 @@ def test_an_item_classified_above_a_users_clearance_is_not_there_for_them(
         reverse("evidence:register", args=[w.case.pk]),
         reverse("evidence:integrity", args=[w.case.pk]),
         reverse("cases:timeline", args=[w.case.pk]),
+        reverse("cases:activity", args=[w.case.pk]),
     ):
         page = client.get(url).content.decode()
         assert secret.exhibit not in page, url
