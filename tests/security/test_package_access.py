@@ -384,7 +384,10 @@ def test_a_confidential_package_for_a_restricted_recipient_needs_a_declassificat
     assert package.declassification_reason == "Originator consented to release at Restricted"
     event = AuditEvent.objects.get(action="package.declassified")
     assert event.actor_id == w.lead.pk
-    assert marking(package) == "RESTRICTED"  # stamped on every page
+    assert marking(package) == "RESTRICTED"
+    pages = PdfReader(io.BytesIO(_render(package))).pages
+    assert all("RESTRICTED" in (page.extract_text() or "") for page in pages)  # every page
+    assert "Declassified from Confidential" in " ".join((pages[0].extract_text() or "").split())
     client.force_login(w.lead)
     page = client.get(reverse("packages:detail", args=[package.pk])).content.decode()
     assert "Declassified from Confidential" in page
