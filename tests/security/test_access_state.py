@@ -104,6 +104,44 @@ def test_a_team_role_raised_by_sql_is_named(world: World) -> None:
     assert any("has the role lead" in p for p in problems)
 
 
+def test_a_break_glass_access_inserted_or_lengthened_directly_is_named(
+    world: World, break_glass
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases.models import BreakGlassAccess
+
+    opened = BreakGlassAccess.objects.get()
+    BreakGlassAccess.objects.filter(pk=opened.pk).update(
+        expires_at=opened.expires_at + timedelta(days=30)
+    )
+    now = timezone.now()
+    forged = BreakGlassAccess.objects.create(
+        case=world.case,
+        user=world.colleague,
+        justification="-",
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+    problems = access_state_verify()
+    assert any(p.startswith(f"BreakGlassAccess id={opened.pk} does not match") for p in problems)
+    assert any(
+        p.startswith(f"BreakGlassAccess id={forged.pk} (user id={world.colleague.pk}")
+        for p in problems
+    )
+
+
+def test_verify_audit_checks_the_access_state_on_request(world: World) -> None:
+    CasePersonUserObjectPermission.objects.create(
+        user=world.analyst, permission=_perm("view_identity"), content_object=world.witness
+    )
+    call_command("verify_audit")  # the chain itself is intact
+    with pytest.raises(CommandError, match="Access state differs"):
+        call_command("verify_audit", "--access-state")
+
+
 @pytest.mark.django_db
 def test_a_freshly_seeded_demo_database_verifies_clean() -> None:
     call_command("seed_demo")

@@ -16,6 +16,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Do not link rows committed since the last seal before verifying.",
         )
+        parser.add_argument(
+            "--access-state",
+            action="store_true",
+            help="Also replay the trail against the access state of cases "
+            "(as manage.py verify_access_state does).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_seal"]:
@@ -33,3 +39,14 @@ class Command(BaseCommand):
                 f"{report.unsealed} not yet sealed."
             )
         )
+        if options["access_state"]:
+            from cases.access_state import access_state_verify  # the audit app is below cases
+
+            problems = access_state_verify(seal=False)
+            for problem in problems:
+                self.stderr.write(problem)
+            if problems:
+                raise CommandError(
+                    f"Access state differs from the audited history: {len(problems)} problem(s)."
+                )
+            self.stdout.write(self.style.SUCCESS("Access state matches the audited history."))
