@@ -485,9 +485,7 @@ def _check_occurred_at(item: EvidenceItem, occurred_at: datetime, *, late: bool)
     if late or not item.custody_seq:
         return
     bounds = dict(
-        item.custody_events.filter(seq__in={1, item.custody_seq}).values_list(
-            "seq", "occurred_at"
-        )
+        item.custody_events.filter(seq__in={1, item.custody_seq}).values_list("seq", "occurred_at")
     )
     acquired = item.collected_at or bounds.get(1)
     if acquired is not None and occurred_at < acquired:
@@ -620,6 +618,8 @@ def transfer_initiate(
         raise ValidationError(
             {"to_user": _("The recipient must be an investigator or lead on this case.")}
         )
+    if to_user.clearance < item.classification:
+        raise ValidationError({"to_user": _("The recipient is not cleared for this item.")})
     try:
         with transaction.atomic():
             transfer = CustodyTransfer.objects.create(

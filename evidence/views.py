@@ -288,6 +288,7 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
             case_memberships__case=item.case,
             case_memberships__role__in=["lead", "investigator"],
             is_active=True,
+            clearance__gte=item.classification,
         )
         .exclude(pk=request.user.pk)
         .order_by("username")

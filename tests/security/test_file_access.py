@@ -508,6 +508,27 @@ def test_an_item_classified_above_a_users_clearance_is_not_there_for_them(
     assert client.get(reverse("evidence:detail", args=[secret.pk])).status_code == 200
 
 
+def test_custody_of_a_classified_item_goes_only_to_someone_cleared_for_it(
+    client: Client, ev: Evidence
+) -> None:
+    w = ev.world
+    services.item_update(item=ev.item, actor=w.lead, classification=Clearance.CONFIDENTIAL)
+    uncleared = UserFactory(
+        username="w_inv_restricted", roles=[Role.INVESTIGATOR], clearance=Clearance.RESTRICTED
+    )
+    case_services.case_member_add(
+        case=w.case, actor=w.lead, user=uncleared, role=CaseMember.Role.INVESTIGATOR
+    )
+    with pytest.raises(ValidationError, match="not cleared for this item"):
+        services.transfer_initiate(
+            item=ev.item, actor=w.investigator, to_user=uncleared, purpose="Examination"
+        )
+    client.force_login(w.investigator)
+    page = client.get(reverse("evidence:transfer", args=[ev.item.pk])).content.decode()
+    assert w.lead.username in page
+    assert uncleared.username not in page
+
+
 def test_an_item_cannot_be_classified_below_its_case_or_above_its_author(ev: Evidence) -> None:
     w = ev.world
     with pytest.raises(ValidationError, match="below its case"):
