@@ -148,7 +148,24 @@ def demo_evidence_seed() -> int:
     services.custody_record(
         item=casing, actor=lead, kind=CustodyEvent.Kind.RESEALED, seal_numbers="SEAL-2024-0142"
     )
+    # An open-source capture records where, when and by whom it was captured (Berkeley
+    # Protocol), with the captured file.
+    services.item_create(
+        case=case,
+        actor=investigator,
+        upload=hashed_upload_from_bytes(_png(128, 80), "post-capture.png"),
+        kind=EvidenceItem.Kind.OPEN_SOURCE,
+        description="Capture of a public post showing smoke over the market (fictional)",
+        capture_url="https://social.example/eastbrook-news/posts/4711",
+        capture_time=collected + timedelta(hours=2),
+        capture_tool="Browser screenshot and page archive (demo)",
+        capture_collector="Jonas Weber (investigator)",
+        capture_platform="Social network (fictional)",
+        capture_account="@eastbrook-news (fictional)",
+        capture_published_at=collected - timedelta(hours=1),
+        storage_location="Digital vault",
+    )
     services.transfer_initiate(
         item=photo, actor=investigator, to_user=lead, purpose="For the case lead's review"
     )  # left waiting: in transit
-    return 4
+    return 5

@@ -366,6 +366,11 @@ class CustodyEvent(models.Model):
     def audit_case_id(self) -> int:
         return self.item.case_id
 
+    @property
+    def file_role_label(self) -> str:
+        """The role the attached file had, as the files list names it."""
+        return str(EvidenceFile.Role(self.file_role).label) if self.file_role else ""
+
 
 CUSTODY_GUARD = Guard(
     table="evidence_custodyevent",

@@ -94,8 +94,15 @@ def test_demo_evidence_has_files_and_valid_custody_histories(settings, tmp_path)
     settings.MEDIA_ROOT = str(tmp_path)
     call_command("seed_demo")
     items = EvidenceItem.objects.all()
-    assert items.count() == 4
+    assert items.count() == 5
     assert all(verify_item(item) is None for item in items)
+    call_command("verify_custody")  # every file bound to its chain, nothing missing
+    capture = items.get(kind="open_source")
+    assert (capture.capture_url, capture.capture_collector, capture.files.count()) == (
+        "https://social.example/eastbrook-news/posts/4711",
+        "Jonas Weber (investigator)",
+        1,
+    )
     casing = items.get(kind="physical")
     assert casing.custody_events.count() == 6
     assert casing.seal_numbers == "SEAL-2024-0142"

@@ -21,14 +21,17 @@ class Command(BaseCommand):
             check = fixity_check(blob)
             total += 1
             if not check.ok:
-                failed.append(blob)
                 exhibits = ", ".join(
                     sorted(set(blob.files.values_list("item__exhibit", flat=True)))
                 )
+                failed.append(exhibits or blob.sha256)
                 self.stderr.write(
                     f"FAILED {blob.sha256} ({blob.storage_name}) of {exhibits or 'no item'}: "
                     f"computed {check.computed_sha256 or '-'} {check.error}".rstrip()
                 )
         if failed:
-            raise CommandError(f"{len(failed)} of {total} stored files failed their fixity check.")
+            raise CommandError(
+                f"{len(failed)} of {total} stored files failed their fixity check: "
+                + "; ".join(failed[:50])
+            )
         self.stdout.write(self.style.SUCCESS(f"Fixity intact: {total} stored files re-hashed."))
