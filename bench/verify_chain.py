@@ -37,13 +37,13 @@ def main() -> int:
     django_setup(env)
 
     from audit.services import audit_seal, audit_verify
-    from evidence.custody import canonical_bytes, verify_chains
+    from evidence.custody import canonical_bytes, values_of, verify_chains
     from evidence.models import CustodyEvent
 
     sample = CustodyEvent.objects.order_by("id").first()
     if sample is None:
         raise BenchError("no custody events: run manage.py seed_scale first")
-    message = sample.prev_hash.encode() + b"\n" + canonical_bytes(sample)
+    message = sample.prev_hash.encode() + b"\n" + canonical_bytes(values_of(sample))
 
     rss_before = peak_rss_mib()
     started = time.perf_counter()
