@@ -4,7 +4,6 @@ the user may not see, 403 for an action their role on it does not allow."""
 from __future__ import annotations
 
 import copy
-import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,6 +38,7 @@ from cases.forms import (
 )
 from cases.models import Case, CaseMember, CaseNote
 from cases.selectors import CaseAccess, PersonRow
+from custos.csv import csv_response
 from custos.forms import add_service_errors
 from custos.views import confirm_action
 
@@ -265,36 +265,30 @@ def person_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         audit_record(actor=request.user, action="case.persons_exported", target=access.case)
     _audit_identities(request, rows, "CSV export")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{access.case.reference}-persons.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
+    header = [
+        _("Name or pseudonym"),
+        _("Role"),
+        _("Protected"),
+        _("Gender"),
+        _("Nationality"),
+        _("Affiliation"),
+        _("Unit"),
+        _("Rank"),
+    ]
+    lines = [
         [
-            _("Name or pseudonym"),
-            _("Role"),
-            _("Protected"),
-            _("Gender"),
-            _("Nationality"),
-            _("Affiliation"),
-            _("Unit"),
-            _("Rank"),
+            row.label,
+            row.case_person.get_role_display(),
+            _("yes") if row.protected else _("no"),
+            row.person.get_gender_display() if row.person else "",
+            ", ".join(c.code for c in row.person.nationality) if row.person else "",
+            row.person.affiliation if row.person else "",
+            row.person.unit if row.person else "",
+            row.person.rank if row.person else "",
         ]
-    )
-    for row in rows:
-        person = row.person
-        writer.writerow(
-            [
-                row.label,
-                row.case_person.get_role_display(),
-                _("yes") if row.protected else _("no"),
-                person.get_gender_display() if person else "",
-                ", ".join(c.code for c in person.nationality) if person else "",
-                person.affiliation if person else "",
-                person.unit if person else "",
-                person.rank if person else "",
-            ]
-        )
-    return response
+        for row in rows
+    ]
+    return csv_response([header, *lines], filename=f"{access.case.reference}-persons.csv")
 
 
 @GET_POST

@@ -4,7 +4,6 @@ every read of a matrix is audited; persons appear through ``person_rows`` labels
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from audit.services import audit_record
 from cases import permissions as P
 from cases.selectors import CaseAccess, PersonRow, case_access, person_rows
+from custos.csv import csv_response
 from custos.forms import add_service_errors
 from evidence import proof
 from evidence.models import Allegation
@@ -147,11 +147,6 @@ def matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _csv_cell(value: str) -> str:
-    # A cell that a spreadsheet would run as a formula is kept as text.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @require_GET
 def matrix_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
     allegation, access = proof.allegation_access(request.user, pk)
@@ -165,14 +160,8 @@ def matrix_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
         [suspect] if suspect else [],
         action="proof.exported",
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{access.case.reference}-allegation-{allegation.pk}-proof.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(section.columns)
-    for row in section.rows:
-        writer.writerow([_csv_cell(cell) for cell in row])
-    return response
+    return csv_response([section.columns, *section.rows], filename=filename)
 
 
 # --- Links -----------------------------------------------------------------------------------

@@ -116,3 +116,10 @@ def audit_actions(**filters: object) -> list[str]:
     return list(
         AuditEvent.objects.filter(**filters).order_by("id").values_list("action", flat=True)
     )
+
+
+def text_of(response: object) -> str:
+    """The text of a response, streamed (a CSV export, a download) or not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")  # type: ignore[attr-defined]
+    return response.content.decode(errors="replace")  # type: ignore[attr-defined]

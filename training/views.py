@@ -5,7 +5,7 @@ verification of a certificate."""
 from __future__ import annotations
 
 import copy
-import csv
+import itertools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import role_required
 from accounts.roles import Role
+from custos.csv import csv_response
 from custos.forms import add_service_errors
 from custos.uploads import access_before_body
 from training import selectors, services
@@ -271,30 +272,20 @@ def import_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_view(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="participants-{session.pk}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        ["name", "email", "country", "organisation", "function", "nominated_by", "completed"]
+    header = ["name", "email", "country", "organisation", "function", "nominated_by", "completed"]
+    rows = (
+        [
+            a.applicant.get_full_name(),
+            a.applicant.email,
+            a.country.code,
+            a.organisation,
+            a.function,
+            a.nominated_by.name if a.nominated_by else "",
+            "yes" if a.completed_at else "no",
+        ]
+        for a in selectors.participants(session)
     )
-    for a in selectors.participants(session):
-        writer.writerow(
-            [
-                _csv_safe(a.applicant.get_full_name()),
-                _csv_safe(a.applicant.email),
-                a.country.code,
-                _csv_safe(a.organisation),
-                _csv_safe(a.function),
-                _csv_safe(a.nominated_by.name if a.nominated_by else ""),
-                "yes" if a.completed_at else "no",
-            ]
-        )
-    return response
-
-
-def _csv_safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_response(itertools.chain([header], rows), filename=f"participants-{session.pk}.csv")
 
 
 @STATISTICS

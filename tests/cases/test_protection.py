@@ -14,13 +14,14 @@ from audit.models import AuditEvent
 from cases import services
 from cases.models import CasePerson
 from tests.cases.conftest import SUSPECT_NAME, WITNESS_NAME, World, open_case
+from tests.conftest import text_of
 
 PAGES = ("persons", "persons_csv", "detail", "timeline", "activity", "notes", "incidents")
 
 
 def _all_pages(client: Client, world: World) -> str:
     case = world.case.pk
-    bodies = [client.get(reverse(f"cases:{name}", args=[case])).content.decode() for name in PAGES]
+    bodies = [text_of(client.get(reverse(f"cases:{name}", args=[case]))) for name in PAGES]
     bodies.append(
         client.get(reverse("cases:person_detail", args=[case, world.witness.pk])).content.decode()
     )
@@ -162,7 +163,7 @@ def test_new_protected_person_gets_a_pseudonym_per_case_and_role(world: World) -
 def test_the_csv_export_is_audited_and_masks_the_witness(client: Client, world: World) -> None:
     client.force_login(world.analyst)
     response = client.get(reverse("cases:persons_csv", args=[world.case.pk]))
-    body = response.content.decode()
+    body = text_of(response)
     assert response["Content-Type"].startswith("text/csv")
     assert "W-0001" in body
     assert "CANARY" not in body

@@ -21,6 +21,7 @@ from cases import services
 from cases.access_state import access_state_verify
 from cases.models import Case, CasePerson, IdentityGrant
 from tests.cases.conftest import SUSPECT_NAME, World, open_case
+from tests.conftest import text_of
 from tests.factories import UserFactory
 
 
@@ -66,7 +67,7 @@ def test_a_protected_witness_linked_into_another_case_is_protected_there(
         reverse("cases:person_detail", args=[second.case.pk, linked.pk]),
     ]
     for url in pages:
-        body = client.get(url).content.decode()
+        body = text_of(client.get(url))
         assert "CANARY-WITNESS" not in body
         assert "V-0001" in body
     by_name = client.get(reverse("cases:list"), {"q": "Zaynab"}).content.decode()

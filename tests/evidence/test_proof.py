@@ -21,6 +21,7 @@ from cases.models import CasePerson, Crime, Incident, ModeOfLiability
 from evidence import proof, services
 from evidence.models import Allegation, EvidenceItem, EvidenceLink
 from tests.cases.conftest import World, open_case
+from tests.conftest import text_of
 from tests.evidence.conftest import Evidence
 
 Assessment = EvidenceLink.Assessment
@@ -751,7 +752,7 @@ def test_the_csv_export_is_an_audited_attachment(client: Client, pw: Proof) -> N
     assert response["Content-Disposition"] == (
         f'attachment; filename="{w.case.reference}-allegation-{pw.allegation.pk}-proof.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(text_of(response))))
     assert rows[0][:6] == ["Allegation", "Suspect", "Crime", "Row", "Kind", "Element or mode"]
     assert len(rows) == 1 + 6  # one line per row here: element 2 has a single link
     linked = next(r for r in rows if r[6] == pw.ev.item.exhibit)
@@ -772,7 +773,7 @@ def test_a_formula_in_a_relevance_note_is_exported_as_text(client: Client, pw: P
         relevance='=HYPERLINK("http://evil")',
     )
     client.force_login(pw.world.lead)
-    body = client.get(reverse("proof:matrix_csv", args=[pw.allegation.pk])).content.decode()
+    body = text_of(client.get(reverse("proof:matrix_csv", args=[pw.allegation.pk])))
     assert "'=HYPERLINK" in body
 
 
@@ -803,7 +804,7 @@ def test_a_protected_suspect_appears_by_pseudonym_without_the_grant(
     }
     client.force_login(w.investigator)
     for name, url in pages.items():
-        body = client.get(url).content.decode()
+        body = text_of(client.get(url))
         assert PROTECTED_SUSPECT not in body, f"{name} names the protected suspect"
         assert suspect.pseudonym in body, f"{name} does not show the pseudonym"
     section = proof.matrix_rows_for_export(allegation, w.investigator)

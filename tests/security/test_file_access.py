@@ -501,9 +501,9 @@ def test_an_item_classified_above_a_users_clearance_is_not_there_for_them(
         reverse("proof:matrix_csv", args=[allegation.pk]),
         reverse("proof:link_create", args=[allegation.pk]),
     ):
-        response = client.get(url)
-        assert secret.exhibit not in response.content.decode(), url
-        assert "The intercept names the unit." not in response.content.decode(), url
+        page = _body(client.get(url)).decode()
+        assert secret.exhibit not in page, url
+        assert "The intercept names the unit." not in page, url
     client.force_login(w.lead)
     assert client.get(reverse("evidence:detail", args=[secret.pk])).status_code == 200
 

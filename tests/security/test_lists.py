@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.cases.conftest import open_case
+from tests.conftest import text_of
 from tests.factories import UserFactory
 from tests.security.conftest import ATTACKERS, CANARY, CASE_CANARY, NOTE_CANARY, Hostile
 from tests.test_access import MATRIX
@@ -94,7 +95,7 @@ def test_a_case_member_without_the_identity_grant_never_reads_the_witness_name(
     assert w.case.reference not in found
     # ...whereas the lead, who holds the identity, reads it.
     client.force_login(w.lead)
-    assert CANARY in client.get(reverse("cases:persons_csv", args=[w.case.pk])).content.decode()
+    assert CANARY in text_of(client.get(reverse("cases:persons_csv", args=[w.case.pk])))
 
 
 def test_the_person_search_of_another_case_does_not_offer_a_protected_witness(

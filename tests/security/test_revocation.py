@@ -11,6 +11,7 @@ from partners import package_services
 from partners import services as partner_services
 from partners.models import Package
 from partners.tasks import render_package
+from tests.conftest import text_of
 from tests.security.conftest import CANARY, Hostile
 
 
@@ -60,7 +61,7 @@ def test_a_revoked_identity_grant_hides_the_name_at_once(hostile: Hostile) -> No
     page = client.get(url)
     assert page.status_code == 200
     assert CANARY not in page.content.decode()
-    csv = client.get(reverse("cases:persons_csv", args=[w.case.pk])).content.decode()
+    csv = text_of(client.get(reverse("cases:persons_csv", args=[w.case.pk])))
     assert CANARY not in csv
 
 

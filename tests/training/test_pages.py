@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from tests.conftest import text_of
 from tests.training.conftest import applicant, apply
 from training import services
 from training.models import Application, Attendance, Session
@@ -79,7 +80,7 @@ def test_the_participants_export_lists_the_accepted_only(
     services.application_decide(application=accepted, actor=training_admin, decision="accepted")
     client.force_login(training_admin)
     response = client.get(reverse("training:export", args=[session.pk]))
-    text = response.content.decode()
+    text = text_of(response)
     assert response["Content-Type"].startswith("text/csv")
     assert "'=HYPERLINK(1)" in text  # not run as a formula by a spreadsheet
     assert "Not accepted office" not in text
