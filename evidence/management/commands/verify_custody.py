@@ -16,8 +16,9 @@ SHOWN = 50  # problems listed in full; the count says how many more
 class Command(BaseCommand):
     help = (
         "Re-computes every custody chain, proves every file against the event that attached "
-        "it, and compares the chains with the sealed audit trail; exits non-zero naming the "
-        "exhibit and event of each problem."
+        "it, and compares the chains with the sealed audit trail (audit rows older than the "
+        "binding, without the event's hash, are compared for the item and position they name); "
+        "exits non-zero naming the exhibit and event of each problem."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
