@@ -5,21 +5,25 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
+from custos.forms import SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
+
+# Every text filter takes at most a search box's length.
+TEXT = {"max_length": SEARCH_MAX_LENGTH, "error_messages": {"max_length": SEARCH_TOO_LONG}}
 
 
 class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(
-        field_name="actor_username", lookup_expr="iexact", label=_("Actor (username)")
+        field_name="actor_username", lookup_expr="iexact", label=_("Actor (username)"), **TEXT
     )
     action = django_filters.CharFilter(
-        field_name="action", lookup_expr="istartswith", label=_("Action starts with")
+        field_name="action", lookup_expr="istartswith", label=_("Action starts with"), **TEXT
     )
     target_type = django_filters.CharFilter(
-        field_name="target_type", lookup_expr="iexact", label=_("Target type")
+        field_name="target_type", lookup_expr="iexact", label=_("Target type"), **TEXT
     )
-    target_id = django_filters.CharFilter(field_name="target_id", label=_("Target id"))
+    target_id = django_filters.CharFilter(field_name="target_id", label=_("Target id"), **TEXT)
     case_id = django_filters.NumberFilter(field_name="case_id", label=_("Case id"))
-    ip = django_filters.CharFilter(field_name="ip", label=_("IP address"))
+    ip = django_filters.CharFilter(field_name="ip", label=_("IP address"), **TEXT)
     since = django_filters.DateFilter(
         field_name="created_at",
         lookup_expr="date__gte",

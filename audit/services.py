@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
@@ -59,6 +60,43 @@ def audit_record(
         user_agent=request.user_agent if request else "",
         details=details or {},
     )
+
+
+T = TypeVar("T")
+# What is never part of a search's filters: the page, the order of the results, the query.
+NOT_FILTERS = frozenset({"page", "order", "q"})
+
+
+def search_audited(
+    *,
+    actor: AbstractBaseUser,
+    area: str,
+    query: str,
+    params: Mapping[str, str],
+    read: Callable[[], tuple[T, int]],
+    names: bool = False,
+) -> T:
+    """Runs a search and, when a query or a filter is applied, writes its audit row
+    (``search.performed``: the area, the query, the filters and how many results) in the same
+    transaction as the read. ``read`` returns the results and their count; ``params`` are the
+    request's parameters, of which every non-empty one but the page, the order and the query
+    is a filter. Every list that searches (cases, the evidence register, persons, crimes,
+    partners, the audit trail) goes through here.
+
+    A search for ``names`` (of persons, perhaps protected) keeps the SHA-256 of the query
+    (case-folded), not the query: the audit trail holds no names, yet whether someone searched
+    for a given name can still be checked."""
+    filters = {k: v for k, v in params.items() if k not in NOT_FILTERS and v}
+    with transaction.atomic():
+        result, count = read()
+        if query or filters:
+            details: dict[str, Any] = {"area": area, "filters": filters, "results": count}
+            if names:
+                details["query_sha256"] = hashlib.sha256(query.casefold().encode()).hexdigest()
+            else:
+                details["query"] = query
+            audit_record(actor=actor, action="search.performed", details=details)
+    return result
 
 
 def canonical_bytes(event: AuditEvent) -> bytes:

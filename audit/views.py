@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.db import transaction
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -11,7 +10,7 @@ from accounts.roles import Role
 from audit.filters import AuditEventFilter
 from audit.models import AuditChain
 from audit.selectors import audit_events_visible_to
-from audit.services import audit_record
+from audit.services import audit_record, search_audited
 
 
 @require_GET
@@ -21,15 +20,26 @@ def event_list_view(request: HttpRequest) -> HttpResponse:
     filterset = AuditEventFilter(
         request.GET or None, queryset=audit_events_visible_to(request.user)
     )
-    events = filterset.qs.order_by("-id")
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)  # read before this read's own row is written
-    with transaction.atomic():
+    applied = filterset.is_bound and filterset.is_valid()
+
+    def read() -> tuple[Page, int]:
+        events = filterset.qs.order_by("-id")
+        found = Paginator(events, 50).get_page(request.GET.get("page"))
+        found.object_list = list(found.object_list)  # read before this read's own rows
         audit_record(
             actor=request.user,
             action="audit.viewed",
             details={"filters": {k: v for k, v in request.GET.items() if k != "page" and v}},
         )
+        return found, found.paginator.count
+
+    page = search_audited(
+        actor=request.user,
+        area="audit",
+        query="",
+        params=request.GET if applied else {},
+        read=read,
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {

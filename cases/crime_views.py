@@ -1,6 +1,7 @@
 """The crime browser: the crimes of Rome Statute arts. 6-8 and the modes of liability.
 
-Public legal text, read-only: every logged-in user may read it and reading it is not audited.
+Public legal text, read-only: every logged-in user may read it. Reading it is not audited,
+searching it is (like every search).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from audit.services import search_audited
 from cases.crimes import crime_get, crimes_for_browser, crimes_grouped, modes_of_liability
 from cases.models import Crime
+from custos.forms import search_field
 
 
 class CrimeFilterForm(forms.Form):
@@ -21,11 +24,8 @@ class CrimeFilterForm(forms.Form):
         choices=[("", _("All categories")), *Crime.Category.choices],
         required=False,
     )
-    q = forms.CharField(
-        label=_("Search"),
-        help_text=_("Words in the title, the article or the statute text, e.g. “8(2)(b)”."),
-        max_length=200,
-        required=False,
+    q = search_field(
+        help_text=_("Words in the title, the article or the statute text, e.g. “8(2)(b)”.")
     )
 
 
@@ -33,11 +33,23 @@ class CrimeFilterForm(forms.Form):
 def crime_list_view(request: HttpRequest) -> HttpResponse:
     form = CrimeFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        crimes = Crime.objects.none()
+        groups = crimes_grouped(Crime.objects.none())
     else:
         cleaned = form.cleaned_data if form.is_bound else {}
-        crimes = crimes_for_browser(cleaned.get("category") or None, cleaned.get("q") or None)
-    groups = crimes_grouped(crimes)
+
+        def read() -> tuple[list, int]:
+            found = crimes_grouped(
+                crimes_for_browser(cleaned.get("category") or None, cleaned.get("q") or None)
+            )
+            return found, sum(len(group.crimes) for group in found)
+
+        groups = search_audited(
+            actor=request.user,
+            area="crimes",
+            query=(cleaned.get("q") or "").strip(),
+            params=request.GET,
+            read=read,
+        )
     context = {
         "form": form,
         "groups": groups,

@@ -11,6 +11,7 @@ from django_countries.fields import LazyTypedChoiceField
 from accounts.models import Clearance, User
 from cases.models import Case, CaseMember, CasePerson, Crime, Incident, Person, ProtectiveMeasure
 from cases.permissions import next_statuses
+from custos.forms import search_field
 from custos.widgets import FastLazySelect
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -278,7 +279,7 @@ class CaseFilterForm(forms.Form):
         ("status", _("Status")),
         ("priority", _("Priority")),
     ]
-    q = forms.CharField(label=_("Search"), required=False)
+    q = search_field()
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any")), *Case.Status.choices]
     )

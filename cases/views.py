@@ -7,7 +7,7 @@ import copy
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import User
 from accounts.roles import Role as UserRole
-from audit.services import audit_record
+from audit.services import audit_record, search_audited
 from cases import permissions as P
 from cases import selectors, services
 from cases.forms import (
@@ -39,7 +39,7 @@ from cases.forms import (
 from cases.models import Case, CaseMember, CaseNote
 from cases.selectors import CaseAccess, PersonRow
 from custos.csv import csv_response
-from custos.forms import add_service_errors
+from custos.forms import SearchForm, add_service_errors
 from custos.views import confirm_action
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -79,18 +79,28 @@ def _page(
 def case_list_view(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    cases = selectors.case_list(
-        request.user,
-        status=filters.get("status") or "",
-        country=filters.get("country") or "",
-        crime_category=filters.get("crime_category") or "",
-        classification=filters.get("classification"),
-        period_from=filters.get("period_from"),
-        period_until=filters.get("period_until"),
-        query=(filters.get("q") or "").strip(),
-        order=filters.get("order") or "-opened",
+    query_text = (filters.get("q") or "").strip()
+
+    def read() -> tuple[Page, int]:
+        cases = selectors.case_list(
+            request.user,
+            status=filters.get("status") or "",
+            country=filters.get("country") or "",
+            crime_category=filters.get("crime_category") or "",
+            classification=filters.get("classification"),
+            period_from=filters.get("period_from"),
+            period_until=filters.get("period_until"),
+            query=query_text,
+            order=filters.get("order") or "-opened",
+        )
+        found = selectors.IdsFirstPaginator(cases, 25).get_page(request.GET.get("page"))
+        return found, found.paginator.count
+
+    # A refused form (a query too long) applies nothing, so it is no search.
+    params = request.GET if filters else {}
+    page = search_audited(
+        actor=request.user, area="cases", query=query_text, params=params, read=read
     )
-    page = selectors.IdsFirstPaginator(cases, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -320,8 +330,23 @@ def person_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def person_link_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
-    query = (request.POST.get("q") or request.GET.get("q") or "").strip()
-    candidates = selectors.persons_linkable_by(request.user, access.case, query)
+    search = SearchForm({"q": request.POST.get("q") or request.GET.get("q") or ""})
+    if not search.is_valid():
+        messages.error(request, " ".join(search.errors["q"]))
+    query = (search.cleaned_data.get("q") or "").strip()
+
+    def read() -> tuple[list, int]:
+        found = selectors.persons_linkable_by(request.user, access.case, query)
+        return found, len(found)
+
+    candidates = search_audited(
+        actor=request.user,
+        area="persons",
+        query=query if request.method == "GET" else "",
+        params={},
+        read=read,
+        names=True,
+    )
     form = LinkPersonForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -12,6 +12,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext_lazy as _
+
+# The longest query a search box takes: a longer one is refused by the form with a message,
+# never sent to the database.
+SEARCH_MAX_LENGTH = 200
+SEARCH_TOO_LONG = _("A search can be at most %(limit_value)d characters long.")
 
 
 def _widget_class(widget: forms.Widget) -> str:
@@ -51,3 +57,20 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def search_field(**kwargs: Any) -> forms.CharField:
+    """The search box of every list (at most ``SEARCH_MAX_LENGTH`` characters)."""
+    kwargs.setdefault("label", _("Search"))
+    return forms.CharField(
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        error_messages={"max_length": SEARCH_TOO_LONG},
+        **kwargs,
+    )
+
+
+class SearchForm(forms.Form):
+    """A list's search box alone (where the rest of the page has no filter form)."""
+
+    q = search_field()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Clearance, User
 from cases.models import Case, CasePerson
 from cases.selectors import PersonRow
+from custos.forms import search_field
 from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem
 from evidence.services import CUSTODY_STEPS
 
@@ -240,7 +241,7 @@ class CustodyEventForm(forms.Form):
 
 
 class RegisterFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = search_field()
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Any")), *EvidenceItem.Kind.choices]
     )

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import role_required
 from accounts.models import User
 from accounts.roles import Role as UserRole
-from audit.services import audit_record
+from audit.services import audit_record, search_audited
 from cases import permissions as P
 from cases.selectors import case_access, person_rows
 from cases.services import case_read_record
@@ -139,16 +139,27 @@ def register_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
     form = RegisterFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    items = selectors.register(
-        access.case,
-        user=request.user,
-        kind=filters.get("kind") or "",
-        status=filters.get("status") or "",
-        query=(filters.get("q") or "").strip(),
-    )
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
-    with transaction.atomic():
+    query = (filters.get("q") or "").strip()
+
+    def read() -> tuple[Page, int]:
+        items = selectors.register(
+            access.case,
+            user=request.user,
+            kind=filters.get("kind") or "",
+            status=filters.get("status") or "",
+            query=query,
+        )
+        found = Paginator(items, 50).get_page(request.GET.get("page"))
         audit_record(actor=request.user, action="evidence.register_viewed", target=access.case)
+        return found, found.paginator.count
+
+    page = search_audited(
+        actor=request.user,
+        area="evidence",
+        query=query,
+        params=request.GET if filters else {},
+        read=read,
+    )
     return _page(request, "evidence/register.html", access, form=form, page=page)
 
 

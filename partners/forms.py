@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import LazyTypedChoiceField
 
 from cases.forms import any_country
+from custos.forms import search_field
 from partners.models import (
     Agreement,
     CaseShare,
@@ -22,7 +23,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class DirectoryFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = search_field()
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Any")), *PartnerOrganisation.Kind.choices]
     )

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,13 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import recent_login_required, role_required
 from accounts.roles import Role
-from audit.services import audit_record
+from audit.services import audit_record, search_audited
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
 from custos.forms import add_service_errors
-from custos.views import confirm_action
 from custos.uploads import access_before_body
+from custos.views import confirm_action
 from partners import selectors, services
 from partners.forms import (
     AcceptInvitationForm,
@@ -52,14 +52,26 @@ UNIT_ADMIN = role_required(Role.UNIT_ADMIN)
 def directory_view(request: HttpRequest) -> HttpResponse:
     form = DirectoryFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    organisations = selectors.organisations_for_directory(
-        query=(data.get("q") or "").strip(),
-        kind=data.get("kind") or "",
-        country=data.get("country") or "",
-        status=data.get("status") or "",
-        network=data["network"].pk if data.get("network") else None,
+    query_text = (data.get("q") or "").strip()
+
+    def read() -> tuple[Page, int]:
+        organisations = selectors.organisations_for_directory(
+            query=query_text,
+            kind=data.get("kind") or "",
+            country=data.get("country") or "",
+            status=data.get("status") or "",
+            network=data["network"].pk if data.get("network") else None,
+        )
+        found = Paginator(organisations, 50).get_page(request.GET.get("page"))
+        return found, found.paginator.count
+
+    page = search_audited(
+        actor=request.user,
+        area="partners",
+        query=query_text,
+        params=request.GET if data else {},
+        read=read,
     )
-    page = Paginator(organisations, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
