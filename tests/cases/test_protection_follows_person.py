@@ -212,3 +212,15 @@ def test_the_migration_protects_a_person_left_unprotected_in_another_case(
         IdentityGrant.Kind.PROTECTOR
     )
     assert access_state_verify() == []
+
+
+def test_the_database_refuses_a_lead_s_decision_to_grant_themselves(world: World) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IdentityGrant.objects.create(
+            case_person=world.witness,
+            user=world.analyst,
+            granted_by=world.analyst,
+            kind=IdentityGrant.Kind.DECISION,
+        )
