@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import User
@@ -492,13 +492,22 @@ def person_grants_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRes
 
 
 @recent_login_required
-@require_POST
+@GET_POST
 def person_grant_revoke_view(
     request: HttpRequest, pk: int, person_pk: int, user_pk: int
 ) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.GRANT_IDENTITY)
     row = selectors.person_row(request.user, access.case, person_pk)
     user = get_object_or_404(User, pk=user_pk)
+    if request.method == "GET":
+        return confirm_action(
+            request,
+            title=_("Revoke identity access"),
+            question=_("Stop %(name)s seeing who %(label)s is?")
+            % {"name": user.get_full_name() or user.username, "label": row.label},
+            button=_("Revoke"),
+            cancel_url=reverse("cases:person_grants", args=[pk, person_pk]),
+        )
     services.identity_revoke(case_person=row.case_person, actor=request.user, user=user)
     messages.success(request, _("Identity access revoked."))
     return redirect("cases:person_grants", pk=pk, person_pk=person_pk)
