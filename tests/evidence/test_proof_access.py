@@ -114,7 +114,8 @@ def test_proof_url_access(
     url = reverse(name, kwargs=expect.kwargs(pw))
     client.force_login(_actor(pw, actor, request))
     response = client.get(url)
-    text = response.content.decode()
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode()
     assert response.status_code == expect.codes[actor], f"{actor} on {url}"
     if response.status_code == 200:
         for shown in expect.shows(pw):
