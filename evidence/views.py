@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import role_required
-from accounts.models import User
+from accounts.models import Clearance, User
 from accounts.roles import Role as UserRole
 from audit.services import audit_record, search_audited
 from cases import permissions as P
@@ -199,11 +199,9 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk)
     with transaction.atomic():
         audit_record(actor=request.user, action="evidence.viewed", target=item)
-    source = None
-    if item.source_person_id:
-        source = next(
-            (row for row in person_rows(request.user, item.case, pk=item.source_person_id)), None
-        )
+    rows = person_rows(request.user, item.case)
+    source = next((row for row in rows if row.case_person.pk == item.source_person_id), None)
+    identified = set(item.identifies.values_list("pk", flat=True))
     readable = selectors.readable_files(request.user, item)
     return _page(
         request,
@@ -222,6 +220,9 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         may_approve=access.can(P.CHANGE) and readable.may_read_item,
         pending=selectors.pending_transfer(item),
         source=source,
+        identifies=[row for row in rows if row.case_person.pk in identified],
+        # The case's level is the floor: an item is never read below it.
+        classification=Clearance(max(item.classification, item.case.classification)).label,
         is_custodian=item.custodian_id == request.user.pk,
     )
 

@@ -233,6 +233,7 @@ def test_a_reader_without_the_identity_sees_withheld_and_the_approved_redacted_v
     assert REDACTED_MARK in _body(response)
     marked = client.get(reverse("evidence:detail", args=[idf.by_mark.pk])).content.decode()
     assert WITHHELD in marked
+    assert idf.world.witness.pseudonym in marked  # "identifies", by pseudonym
     assert "No file." not in marked
     integrity = client.get(reverse("evidence:integrity", args=[idf.world.case.pk]))
     assert WITHHELD in integrity.content.decode()
