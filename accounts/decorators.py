@@ -36,9 +36,10 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 def recent_login_required(view: View) -> View:
     """Sends the user to confirm their password when their last login is not recent.
 
-    Sensitive actions (granting identities, approving packages, accepting custody, managing
-    two-factor authentication) use it. The view must answer GET with a confirmation page: the
-    user comes back to it by GET after confirming.
+    The sensitive actions use it, every one of them listed in ``accounts.sensitive`` (a test
+    keeps the list and the decorated views the same). The view must answer GET with a
+    confirmation page (``custos.views.confirm_action`` for a button): the user comes back to
+    it by GET after confirming.
     """
 
     @wraps(view)

@@ -190,8 +190,8 @@ CUSTOS_REQUIRE_2FA = env.bool("CUSTOS_REQUIRE_2FA", default=PRODUCTION)
 OTP_TOTP_ISSUER = env.str("CUSTOS_OTP_ISSUER", default="Custos")
 # A password-verified login waits this long for its second factor before it must restart.
 CUSTOS_OTP_PENDING_SECONDS = 300
-# Sensitive actions (granting identities, approving packages, accepting custody, managing
-# 2FA) ask for the password again when the last authentication is older than this.
+# Sensitive actions (accounts/sensitive.py: team, status, sharing, identities, packages,
+# break-glass, 2FA) ask for the password again when the last authentication is older than this.
 CUSTOS_REAUTH_MAX_AGE = env.int("CUSTOS_REAUTH_MAX_AGE", default=15 * 60)
 
 # Sessions expire after this much inactivity; every request slides the expiry.
