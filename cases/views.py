@@ -36,6 +36,7 @@ from cases.forms import (
     TeamMemberForm,
     TransitionForm,
 )
+from cases.frozen import CaseFrozen
 from cases.models import Case, CaseMember, CaseNote
 from cases.selectors import CaseAccess, PersonRow
 from custos.csv import csv_response
@@ -43,6 +44,15 @@ from custos.forms import SearchForm, add_service_errors
 from custos.views import confirm_action
 
 GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _content_access(request: HttpRequest, pk: int, perm: str) -> CaseAccess:
+    """A case for a page that changes its content: as ``case_access``, and refused (with the
+    message, on the case's page) while the case is closed or archived."""
+    access = selectors.case_access(request.user, pk, perm)
+    if access.case.is_frozen:
+        raise CaseFrozen(access.case.pk)
+    return access
 
 
 def _audit_read(request: HttpRequest, access: CaseAccess, page: str, **details: object) -> None:
@@ -155,7 +165,7 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def case_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CHANGE)
+    access = _content_access(request, pk, P.CHANGE)
     # A copy: a ModelForm writes into its instance while validating.
     form = CaseForm(request.POST or None, instance=copy.copy(access.case), user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -211,7 +221,7 @@ def incident_list_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def incident_create_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    access = _content_access(request, pk, P.CONTRIBUTE)
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
@@ -237,7 +247,7 @@ def incident_detail_view(request: HttpRequest, pk: int, incident_pk: int) -> Htt
 
 @GET_POST
 def incident_edit_view(request: HttpRequest, pk: int, incident_pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    access = _content_access(request, pk, P.CONTRIBUTE)
     incident = selectors.incident_get(access.case, incident_pk)
     form = IncidentForm(request.POST or None, instance=copy.copy(incident))
     if request.method == "POST" and form.is_valid():
@@ -303,7 +313,7 @@ def person_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def person_create_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    access = _content_access(request, pk, P.CONTRIBUTE)
     form = NewPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -329,7 +339,7 @@ def person_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def person_link_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    access = _content_access(request, pk, P.CONTRIBUTE)
     search = SearchForm({"q": request.POST.get("q") or request.GET.get("q") or ""})
     if not search.is_valid():
         messages.error(request, " ".join(search.errors["q"]))
@@ -391,7 +401,7 @@ def person_detail_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRes
 
 @GET_POST
 def person_edit_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    access = _content_access(request, pk, P.CONTRIBUTE)
     row = selectors.person_row(request.user, access.case, person_pk)
     if not row.identity_visible:
         # Editing a person shows who they are: only for those granted the identity.
@@ -437,7 +447,7 @@ def person_edit_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRespo
 
 @GET_POST
 def person_protect_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    access = _content_access(request, pk, P.CONTRIBUTE)
     row = selectors.person_row(request.user, access.case, person_pk)
     if row.protected and not row.identity_visible:
         raise PermissionDenied
@@ -652,7 +662,7 @@ def note_list_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     form = NoteForm(request.POST or None)
     if request.method == "POST":
-        access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+        access = _content_access(request, pk, P.CONTRIBUTE)
         if form.is_valid():
             services.note_add(case=access.case, actor=request.user, body=form.cleaned_data["body"])
             messages.success(request, _("Note added."))
@@ -669,7 +679,7 @@ def _note(access: CaseAccess, note_pk: int) -> CaseNote:
 
 @GET_POST
 def note_edit_view(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
-    access = selectors.case_access(request.user, pk, P.CONTRIBUTE)
+    access = _content_access(request, pk, P.CONTRIBUTE)
     note = _note(access, note_pk)
     form = NoteForm(request.POST or None, initial={"body": note.body})
     if request.method == "POST" and form.is_valid():

@@ -165,9 +165,14 @@ def test_the_pages_hide_the_buttons_and_a_post_gets_the_message(
     response = client.post(reverse("cases:notes", args=[w.case.pk]), {"body": "Late"}, follow=True)
     assert MESSAGE in response.content.decode()
     assert not w.case.notes.filter(body="Late").exists()
+    edit_url = reverse("cases:incident_edit", args=[w.case.pk, w.incident.pk])
+    form = client.get(edit_url, follow=True)
+    assert form.redirect_chain[-1][0] == reverse("cases:detail", args=[w.case.pk])
+    assert str(FROZEN_MESSAGE) in form.content.decode()
     edit = client.post(
-        reverse("cases:incident_edit", args=[w.case.pk, w.incident.pk]),
+        edit_url,
         {"title": "Renamed", "description": "x", "date_precision": "unknown", "country": "UA"},
+        follow=True,
     )
     assert str(FROZEN_MESSAGE) in edit.content.decode()
     w.incident.refresh_from_db()
