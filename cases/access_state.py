@@ -3,7 +3,8 @@
 The access state of cases lives in rows anyone with a SQL prompt could change: team members
 (``CaseMember``) and their per-case permissions (guardian's ``CaseUserObjectPermission``),
 protection flags (``CasePerson.protected``), identity grants (guardian's
-``CasePersonUserObjectPermission`` and ``IdentityGrant``) and break-glass accesses. The
+``CasePersonUserObjectPermission`` and ``IdentityGrant``) and break-glass accesses; and
+the evidence rows that decide who reads an item's files (``evidence.access_state``). The
 services change them only together with an audit row, and the audit trail is append-only and
 hash-chained. :func:`access_state_verify` therefore seals the trail, replays its history of
 these changes and names every current row the history does not explain, and every audited
@@ -290,9 +291,11 @@ def _compare_break_glass(history: _History, problems: list[str]) -> None:
 
 def access_state_verify(*, seal: bool = True) -> list[str]:
     """Seals the audit trail, replays its history of team membership, case permissions,
-    protection, identity grants and break-glass accesses, and returns one line for every
-    current row that history does not explain and every audited state that is missing (an
-    empty list when everything matches)."""
+    protection, identity grants and break-glass accesses, and of the evidence rows that
+    decide who reads a file (``evidence.access_state``: source person, ``identifies``,
+    classification, approved redactions), and returns one line for every current row that
+    history does not explain and every audited state that is missing (an empty list when
+    everything matches)."""
     if seal:
         audit_seal()
     problems: list[str] = []
@@ -308,4 +311,8 @@ def access_state_verify(*, seal: bool = True) -> list[str]:
     _compare_protection(history, problems)
     _compare_grants(history, problems)
     _compare_break_glass(history, problems)
+    # Evidence sits above cases: imported here, so that cases does not depend on it at import.
+    from evidence.access_state import evidence_access_state_verify
+
+    problems += evidence_access_state_verify()
     return problems

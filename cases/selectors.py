@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role as UserRole
@@ -275,6 +276,8 @@ class PersonRow:
     case_person: CasePerson
     person: Person | None
     label: str
+    # Protected here or in any other case (protection follows the person).
+    protected_anywhere: bool = False
 
     @property
     def identity_visible(self) -> bool:
@@ -282,10 +285,14 @@ class PersonRow:
 
     @property
     def protected(self) -> bool:
-        return self.case_person.protected
+        return self.case_person.protected or self.protected_anywhere
 
 
 def person_rows(user: User, case: Case, *, pk: int | None = None) -> list[PersonRow]:
+    """The case's persons as ``user`` may see them. A person protected in any case counts as
+    protected here even if this link's own flag says otherwise (a flag lifted behind the
+    services' back opens nothing): without the grant, the label is the pseudonym or, lacking
+    one, "Withheld (protected person)"."""
     granted = identity_grants(user, case)
     rows = (
         case.persons.select_related("person")
@@ -294,14 +301,24 @@ def person_rows(user: User, case: Case, *, pk: int | None = None) -> list[Person
     )
     if pk is not None:
         rows = rows.filter(pk=pk)
+    rows = list(rows)
+    protected = set(
+        CasePerson.objects.filter(
+            person_id__in={cp.person_id for cp in rows}, protected=True
+        ).values_list("person_id", flat=True)
+    )
     result = []
     for cp in rows:
-        visible = not cp.protected or cp.pk in granted
+        is_protected = cp.protected or cp.person_id in protected
+        visible = not is_protected or cp.pk in granted
         result.append(
             PersonRow(
                 case_person=cp,
                 person=cp.person if visible else None,
-                label=cp.person.full_name if visible else cp.pseudonym,
+                label=cp.person.full_name
+                if visible
+                else cp.pseudonym or _("Withheld (protected person)"),
+                protected_anywhere=is_protected,
             )
         )
     return result
@@ -356,7 +373,6 @@ def timeline(case: Case, user: User) -> list[TimelineEntry]:
 
     Persons do not appear here, so nothing in it can name a protected person."""
     from django.urls import reverse
-    from django.utils.translation import gettext as _
 
     entries: list[TimelineEntry] = []
     for incident in case.incidents.all():

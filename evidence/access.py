@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from cases.models import Case, CasePerson
@@ -58,17 +58,27 @@ def reader_for_identities(case_person_ids: Iterable[int]) -> Reader:
     return Reader(holds=frozenset(case_person_ids))
 
 
+def _protected_persons() -> QuerySet[CasePerson]:
+    """The registry persons protected in any case, as a subquery: protection follows the
+    person, so a flag lifted on one link (by SQL, say) does not open the files."""
+    return CasePerson.objects.filter(protected=True).values("person_id")
+
+
 def identities_of_items(item_ids: Iterable[int]) -> dict[int, frozenset[int]]:
-    """For each item id, the protected persons it identifies (two queries for any number)."""
+    """For each item id, the protected persons it identifies (two queries for any number).
+
+    A case person counts as protected when their person is protected in any case."""
     ids = list(item_ids)
     found: dict[int, set[int]] = defaultdict(set)
     if not ids:
         return {}
     sources = EvidenceItem.objects.filter(
-        pk__in=ids, source_person__isnull=False, source_person__protected=True
+        pk__in=ids,
+        source_person__isnull=False,
+        source_person__person_id__in=_protected_persons(),
     ).values_list("pk", "source_person_id")
     marked = EvidenceItem.identifies.through.objects.filter(
-        evidenceitem_id__in=ids, caseperson__protected=True
+        evidenceitem_id__in=ids, caseperson__person_id__in=_protected_persons()
     ).values_list("evidenceitem_id", "caseperson_id")
     for item_id, person_id in [*sources, *marked]:
         found[item_id].add(person_id)
@@ -81,7 +91,9 @@ def identities_of(item: EvidenceItem) -> frozenset[int]:
 
 def identifying_items(case: Case) -> dict[int, frozenset[int]]:
     """The case's identifying items only, by id, with the persons each identifies."""
-    protected = CasePerson.objects.filter(case=case, protected=True).values("pk")
+    protected = CasePerson.objects.filter(case=case, person_id__in=_protected_persons()).values(
+        "pk"
+    )
     ids = (
         EvidenceItem.objects.filter(case=case)
         .filter(Q(source_person__in=protected) | Q(identifies__in=protected))

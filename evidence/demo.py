@@ -84,16 +84,22 @@ def demo_evidence_seed() -> int:
         graphic=True,
         storage_location="Digital vault",
     )
+    # The statement identifies its protected source: its original is read only by holders of
+    # W-0001's identity (the lead, who protected her); the rest of the team reads the redacted
+    # copy the lead approved, and sees "withheld" for the original.
+    witness = case.persons.get(pseudonym="W-0001")
     statement, added = services.item_create(
         case=case,
         actor=investigator,
         upload=hashed_upload_from_bytes(STATEMENT.encode(), "statement-W-0001.txt"),
         kind=EvidenceItem.Kind.STATEMENT,
         description="Witness statement of W-0001 (fictional)",
+        source_kind=EvidenceItem.SourceKind.PERSON,
+        source_person=witness,
         language="English",
         storage_location="Digital vault",
     )
-    services.file_add(
+    redacted = services.file_add(
         item=statement,
         actor=investigator,
         upload=hashed_upload_from_bytes(
@@ -103,6 +109,8 @@ def demo_evidence_seed() -> int:
         derived_from=added.file,
         method="Redacted for disclosure by the case lead",
     )
+    # The lead protected W-0001 (cases.demo) and so holds her identity: they may approve.
+    services.redaction_approve(file=redacted.file, actor=lead)
     services.item_create(
         case=case,
         actor=investigator,

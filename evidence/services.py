@@ -3,6 +3,7 @@ transaction and writes its audit row in it; custody changes append to the item's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -252,9 +253,11 @@ def _check_unhidden(*, actor: User, case: Case, removed: set[int]) -> None:
     """Whoever takes a protected person off an item must hold their identity: otherwise
     removing them would open the item's files to the remover."""
     protected = set(
-        CasePerson.objects.filter(pk__in=removed, case=case, protected=True).values_list(
-            "pk", flat=True
-        )
+        CasePerson.objects.filter(
+            pk__in=removed,
+            case=case,
+            person_id__in=CasePerson.objects.filter(protected=True).values("person_id"),
+        ).values_list("pk", flat=True)
     )
     if protected - identity_grants(actor, case):
         raise ValidationError(
@@ -265,6 +268,17 @@ def _check_unhidden(*, actor: User, case: Case, removed: set[int]) -> None:
         )
 
 
+def _access_details(item: EvidenceItem, fields: Iterable[str]) -> dict[str, Any]:
+    """The item's access state among ``fields`` as an audit row holds it (its classification
+    and its source person's id, never a name), for ``evidence.access_state``."""
+    details: dict[str, Any] = {}
+    if "classification" in fields:
+        details["classification"] = item.classification
+    if "source_person" in fields:
+        details["source_person"] = item.source_person_id
+    return details
+
+
 def _record_identifies(
     *, item: EvidenceItem, actor: User, before: set[int], persons: list[CasePerson]
 ) -> None:
@@ -272,12 +286,17 @@ def _record_identifies(
     if after == before:
         return
     item.identifies.set(persons)
-    # Case person ids, never names: the audit trail must not hold an identity.
+    # Case person ids, never names: the audit trail must not hold an identity. The whole new
+    # set too, so that ``verify_access_state`` can compare the rows with it.
     audit_record(
         actor=actor,
         action="evidence.identifies_changed",
         target=item,
-        details={"added": sorted(after - before), "removed": sorted(before - after)},
+        details={
+            "added": sorted(after - before),
+            "removed": sorted(before - after),
+            "identifies": sorted(after),
+        },
     )
 
 
@@ -340,7 +359,11 @@ def item_create(
             actor=actor,
             action="evidence.created",
             target=item,
-            details=_custody_details(item, first),
+            details={
+                **_custody_details(item, first),
+                **_access_details(item, ("classification", "source_person")),
+                "identifies": sorted(person.pk for person in identifies),
+            },
         )
         added = None
         if blob is not None:
@@ -431,7 +454,10 @@ def item_update(
         _check_open_source(item, has_file=None)
         item.save(update_fields=changed)
         audit_record(
-            actor=actor, action="evidence.updated", target=item, details={"fields": changed}
+            actor=actor,
+            action="evidence.updated",
+            target=item,
+            details={"fields": changed, **_access_details(item, changed)},
         )
     return item
 
@@ -462,7 +488,7 @@ def redaction_approve(*, file: EvidenceFile, actor: User) -> EvidenceFile:
         actor=actor,
         action="evidence.redaction_approved",
         target=file,
-        details={"sha256": file.blob.sha256},
+        details={"sha256": file.blob.sha256, "file": file.pk, "item": item.pk},
     )
     return file
 

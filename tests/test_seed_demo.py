@@ -126,3 +126,37 @@ def test_demo_partners_share_the_market_case_with_the_demo_liaison(client: Clien
     client.post("/accounts/logout/")
     client.post("/accounts/login/", {"username": "admin", "password": DEMO_PASSWORD})
     assert "Agreements about to expire" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_demo_statement_is_withheld_from_the_analyst_who_reads_its_approved_redaction(
+    client: Client, settings, tmp_path
+) -> None:
+    """The statement of W-0001 identifies her: the analyst (no grant) sees "withheld" and the
+    redacted copy the lead approved; the lead, who protected her, reads the original."""
+    from django.urls import reverse
+
+    from evidence.models import EvidenceFile, EvidenceItem
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    call_command("seed_demo")
+    statement = EvidenceItem.objects.get(kind="statement")
+    assert statement.source_person.pseudonym == "W-0001"
+    original = statement.files.get(role=EvidenceFile.Role.ORIGINAL)
+    redacted = statement.files.get(role=EvidenceFile.Role.REDACTED)
+    assert redacted.redaction_approved_by.username == "lead"
+    page_url = reverse("evidence:detail", args=[statement.pk])
+    client.post("/accounts/login/", {"username": "analyst", "password": DEMO_PASSWORD})
+    page = client.get(page_url).content.decode()
+    assert "Withheld: identifies a protected person" in page
+    assert reverse("evidence:download", args=[redacted.pk]) in page
+    assert reverse("evidence:download", args=[original.pk]) not in page
+    assert client.get(reverse("evidence:download", args=[original.pk])).status_code == 404
+    assert b"[redacted]" in b"".join(
+        client.get(reverse("evidence:download", args=[redacted.pk])).streaming_content
+    )
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "lead", "password": DEMO_PASSWORD})
+    page = client.get(page_url).content.decode()
+    assert "Withheld: identifies a protected person" not in page
+    assert reverse("evidence:download", args=[original.pk]) in page

@@ -408,7 +408,16 @@ def test_an_item_marked_as_identifying_the_witness_withholds_its_files_from_its_
     item = EvidenceItem.objects.get(description="Photograph of the shelter")
     assert list(item.identifies.all()) == [w.witness]
     changed = AuditEvent.objects.get(action="evidence.identifies_changed", target_id=str(item.pk))
-    assert changed.details == {"added": [w.witness.pk], "removed": []}
+    assert changed.details == {
+        "added": [w.witness.pk],
+        "removed": [],
+        "identifies": [w.witness.pk],
+    }
+    created = AuditEvent.objects.get(action="evidence.created", target_id=str(item.pk))
+    assert (created.details["identifies"], created.details["source_person"]) == (
+        [w.witness.pk],
+        None,
+    )
     original = item.files.get()
     assert client.get(reverse("evidence:download", args=[original.pk])).status_code == 404
     client.force_login(w.lead)

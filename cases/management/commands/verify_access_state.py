@@ -9,9 +9,10 @@ from cases.access_state import access_state_verify
 
 class Command(BaseCommand):
     help = (
-        "Replays the audited history of case teams, permissions, protection, identity grants "
-        "and break-glass accesses; exits non-zero naming every row the history does not "
-        "explain and every audited state that is missing."
+        "Replays the audited history of case teams, permissions, protection, identity grants, "
+        "break-glass accesses and of what decides who reads an evidence file (source person, "
+        "identified persons, classification, approved redactions); exits non-zero naming every "
+        "row the history does not explain and every audited state that is missing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
