@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     Count,
+    Exists,
     Expression,
     F,
     Func,
@@ -286,6 +287,12 @@ class PersonRow:
     @property
     def protected(self) -> bool:
         return self.case_person.protected or self.protected_anywhere
+
+
+def protected_anywhere() -> Exists:
+    """An annotation for case persons: their registry person is protected in some case (the
+    rule ``person_rows`` applies, for the readers that build their own rows)."""
+    return Exists(CasePerson.objects.filter(person_id=OuterRef("person_id"), protected=True))
 
 
 def person_rows(user: User, case: Case, *, pk: int | None = None) -> list[PersonRow]:

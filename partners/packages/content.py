@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cases.models import CasePerson, Incident
+from cases.selectors import protected_anywhere
 from evidence.access import Reader, identities_of_items, reader_for_identities
 from evidence.models import Allegation, CustodyEvent, EvidenceFile, EvidenceItem
 from partners.models import Package
@@ -140,11 +142,14 @@ def person_labels(package: Package) -> dict[int, str]:
     protected or whose identity the package discloses, the pseudonym otherwise."""
     disclosed = disclosed_ids(package)
     labels = {}
-    rows = CasePerson.objects.filter(case_id=package.case_id).values_list(
-        "pk", "protected", "pseudonym", "person__full_name"
+    rows = (
+        CasePerson.objects.filter(case_id=package.case_id)
+        .annotate(anywhere=protected_anywhere())
+        .values_list("pk", "anywhere", "pseudonym", "person__full_name")
     )
     for pk, protected, pseudonym, full_name in rows:
-        labels[pk] = full_name if (not protected or pk in disclosed) else pseudonym
+        visible = not protected or pk in disclosed
+        labels[pk] = full_name if visible else pseudonym or gettext("Withheld (protected person)")
     return labels
 
 
@@ -169,16 +174,17 @@ def person_entries(package: Package) -> list[PersonEntry]:
     entries = []
     rows = (
         CasePerson.objects.filter(case_id=package.case_id)
+        .annotate(anywhere=protected_anywhere())
         .select_related("person")
         .prefetch_related("measures")
         .order_by("role", "id")
     )
     for cp in rows:
         measures = [m.get_kind_display() for m in cp.measures.all()]
-        if cp.protected and cp.pk not in disclosed:
+        if cp.anywhere and cp.pk not in disclosed:
             entries.append(
                 PersonEntry(
-                    label=cp.pseudonym,
+                    label=cp.pseudonym or gettext("Withheld (protected person)"),
                     role=cp.get_role_display(),
                     protected=True,
                     disclosed=False,
@@ -191,7 +197,7 @@ def person_entries(package: Package) -> list[PersonEntry]:
             PersonEntry(
                 label=person.full_name,
                 role=cp.get_role_display(),
-                protected=cp.protected,
+                protected=cp.anywhere,
                 disclosed=cp.pk in disclosed,
                 justification=disclosed.get(cp.pk, ""),
                 affiliation=person.affiliation,

@@ -22,6 +22,8 @@ from cases.access_state import access_state_verify
 from cases.selectors import person_row
 from evidence import access, services
 from evidence.models import EvidenceFile, EvidenceItem
+from partners.models import Package
+from partners.packages import content
 from tests.cases.conftest import WITNESS_NAME, World, open_case
 from tests.evidence.conftest import PDF, hashed_upload
 
@@ -216,6 +218,19 @@ def test_a_person_protected_elsewhere_stays_withheld_when_the_flag_here_is_lifte
     assert "Withheld (protected person)" in persons
     # The lead who protected the witness still holds the identity.
     assert person_row(w.lead, w.case, w.witness.pk).label == WITNESS_NAME
+    # A package that does not disclose her names her as withheld too (its persons and labels).
+    package = Package.objects.create(
+        case=w.case,
+        recipient="ICC",
+        purpose="disclosure",
+        sections=["persons"],
+        requested_by=w.lead,
+    )
+    labels = content.person_labels(package)
+    entries = {e.label for e in content.person_entries(package)}
+    assert labels[w.witness.pk] == "Withheld (protected person)"
+    assert WITNESS_NAME not in entries
+    assert "Withheld (protected person)" in entries
 
 
 def test_the_evidence_check_reads_the_same_number_of_times_for_any_number_of_items(
