@@ -166,7 +166,9 @@ def test_investigator_opens_a_case_and_hands_evidence_to_a_colleague_who_accepts
     expect_message(other, f"You are now the custodian of {exhibit}.")
     expect(custodian_of(other)).to_have_text(colleague.name)
     rows = _custody_rows(other)
-    expect(rows).to_have_count(2)  # received at registration, then transferred
+    # Received at registration, its file attached (in the chain), then transferred.
+    expect(rows).to_have_count(3)
+    expect(rows.nth(1).get_by_role("cell").nth(1)).to_have_text("File attached")
     # Event, from, to, where: in the order of the columns.
     expect(rows.last.get_by_role("cell")).to_contain_text(
         ["Transferred", investigator.name, colleague.name, "Translation office, safe 3"]
