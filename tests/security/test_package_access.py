@@ -463,3 +463,51 @@ def test_an_oversized_file_is_refused_while_it_streams(
     assert response.status_code == 413
     assert re.search(r"up to \d+ MiB", response.content.decode())
     assert not AuditEvent.objects.filter(action="package.verified").exists()
+
+
+# --- Who receives a package is access state: verify_access_state replays the approvals --------
+
+
+def test_an_approved_package_verifies_clean(disclosed: Disclosed) -> None:
+    from partners.access_state import package_access_state_verify
+
+    assert package_access_state_verify() == []
+
+
+def test_a_recipient_or_disclosure_added_behind_the_approval_is_named(
+    disclosed: Disclosed,
+) -> None:
+    from cases.access_state import access_state_verify
+    from partners.models import PackageDisclosure
+
+    package, w = disclosed.package, disclosed.p.world
+    package.recipients.add(disclosed.colleague_of_recipient)
+    other = case_services.case_person_add(
+        case=w.case, actor=w.lead, role="witness", full_name="Second Witness"
+    )
+    PackageDisclosure.objects.create(
+        package=package, case_person=other, justification="forged", added_by=w.lead
+    )
+    problems = [p for p in access_state_verify() if p.startswith(f"package {package.reference}")]
+    assert any("named recipients" in p for p in problems), problems
+    assert any("disclosed identities" in p for p in problems), problems
+
+
+def test_a_release_level_or_status_set_behind_the_services_is_named(
+    disclosed: Disclosed,
+) -> None:
+    from partners.access_state import package_access_state_verify
+
+    Package.objects.filter(pk=disclosed.package.pk).update(declassified_to=Clearance.UNCLASSIFIED)
+    forged = _request(disclosed.p)
+    Package.objects.filter(pk=forged.pk).update(
+        status=Package.Status.READY, sha256="0" * 64, decided_by=disclosed.p.world.lead
+    )
+    problems = package_access_state_verify()
+    assert any(
+        p.startswith(f"package {disclosed.package.reference}: released at level") for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"package {forged.reference} is ready but no audited approval")
+        for p in problems
+    ), problems
