@@ -27,6 +27,8 @@ SENSITIVE_ACTIONS: frozenset[str] = frozenset(
         "packages:decide",
         "packages:revoke",
         "packages:retry",
+        # A redacted copy opened to those who do not hold the identities it hides.
+        "evidence:redaction_approve",
         # The account's second factor.
         "accounts:2fa_setup",
         "accounts:2fa_disable",

@@ -17,12 +17,13 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import role_required
+from accounts.decorators import recent_login_required, role_required
 from accounts.models import Clearance, User
 from accounts.roles import Role as UserRole
 from audit.services import audit_record, search_audited
@@ -31,6 +32,7 @@ from cases.selectors import case_access, person_rows
 from cases.services import case_read_record
 from custos.forms import add_service_errors
 from custos.uploads import authorise_before_body
+from custos.views import confirm_action
 from evidence import selectors, services
 from evidence.forms import (
     AcceptForm,
@@ -427,10 +429,24 @@ def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpRespon
     return response
 
 
-@require_POST
+@recent_login_required
+@GET_POST
 def redaction_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """A case lead holding the identities the item reveals approves a redacted version."""
+    """A case lead holding the identities the item reveals approves a redacted version: a
+    disclosure decision, so behind a fresh login like the others (accounts/sensitive.py)."""
     file, _access = selectors.file_for_change(request.user, pk)
+    if request.method == "GET":
+        return confirm_action(
+            request,
+            title=_("Approve a redacted version"),
+            question=_(
+                "Approve this redacted version of %(exhibit)s? Team members who do not hold "
+                "the identities it hides will be able to open it."
+            )
+            % {"exhibit": file.item.exhibit},
+            button=_("Approve this redaction"),
+            cancel_url=reverse("evidence:detail", args=[file.item_id]),
+        )
     try:
         services.redaction_approve(file=file, actor=request.user)
     except ValidationError as error:
