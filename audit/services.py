@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from audit import context
 from audit.models import GENESIS_HASH, AuditChain, AuditEvent
@@ -65,6 +68,49 @@ def audit_record(
 T = TypeVar("T")
 # What is never part of a search's filters: the page, the order of the results, the query.
 NOT_FILTERS = frozenset({"page", "order", "q"})
+# A withheld search text is kept as an HMAC keyed from SECRET_KEY, not a plain digest: a plain
+# SHA-256 of a name is found again by hashing a list of names.
+SEARCH_HMAC_SALT = "custos.search.query"
+# Shorter words ("al", "de") occur in too many names to say anything.
+NAME_WORD_MIN = 3
+WORD = re.compile(r"\w+")
+
+
+def search_hmac(text: str) -> str:
+    """The HMAC-SHA256 of a search text (case-folded) kept instead of a withheld text: whoever
+    holds the key can check whether someone searched for a given name; the trail alone cannot."""
+    return salted_hmac(SEARCH_HMAC_SALT, text.casefold(), algorithm="sha256").hexdigest()
+
+
+def _name_words(text: str) -> Q | None:
+    # Imported here: cases writes through audit, so audit does not import cases at load.
+    from cases.models import PersonName
+
+    # "Al-Ma" is a word, and so are "Demo" and "Halden" of "Demo-Halden,".
+    words = {w for w in [*text.split(), *WORD.findall(text)] if len(w) >= NAME_WORD_MIN}
+    condition = None
+    for word in sorted(words):
+        aliases = PersonName.objects.filter(name__icontains=word).values("person_id")
+        match = Q(full_name__icontains=word) | Q(pk__in=aliases)
+        condition = match if condition is None else condition | match
+    return condition
+
+
+def texts_revealing_protected_names(texts: Iterable[str]) -> set[str]:
+    """Those of ``texts`` (a query, the values of filters) of which a word of 3 or more
+    characters occurs, whatever its case, in the full name or an alias of a person protected
+    in some case: one query, whatever the number of texts."""
+    from cases.models import CasePerson, Person
+
+    conditions = {text: _name_words(text) for text in set(texts) if text}
+    conditions = {text: q for text, q in conditions.items() if q is not None}
+    if not conditions:
+        return set()
+    ordered = list(conditions)
+    counts = Person.objects.filter(
+        pk__in=CasePerson.objects.filter(protected=True).values("person_id")
+    ).aggregate(**{f"t{i}": Count("pk", filter=conditions[t]) for i, t in enumerate(ordered)})
+    return {text for i, text in enumerate(ordered) if counts[f"t{i}"]}
 
 
 def search_audited(
@@ -83,16 +129,24 @@ def search_audited(
     is a filter. Every list that searches (cases, the evidence register, persons, crimes,
     partners, the audit trail) goes through here.
 
-    A search for ``names`` (of persons, perhaps protected) keeps the SHA-256 of the query
-    (case-folded), not the query: the audit trail holds no names, yet whether someone searched
-    for a given name can still be checked."""
+    The trail holds no name of a protected person, which its readers (the unit admin) may not
+    hold: a query that reveals one (see :func:`texts_revealing_protected_names`), and every
+    search for ``names`` (of persons), is kept as ``query_withheld`` and its
+    :func:`search_hmac` (``query_hmac``); so is a filter's value, in ``filters_hmac``."""
     filters = {k: v for k, v in params.items() if k not in NOT_FILTERS and v}
     with transaction.atomic():
         result, count = read()
         if query or filters:
-            details: dict[str, Any] = {"area": area, "filters": filters, "results": count}
-            if names:
-                details["query_sha256"] = hashlib.sha256(query.casefold().encode()).hexdigest()
+            revealing = texts_revealing_protected_names([query, *filters.values()])
+            withheld = {k: search_hmac(v) for k, v in filters.items() if v in revealing}
+            shown = {k: v for k, v in filters.items() if k not in withheld}
+            details: dict[str, Any] = {"area": area, "filters": shown, "results": count}
+            if names or query in revealing or withheld:
+                details["query_withheld"] = True
+                if query:
+                    details["query_hmac"] = search_hmac(query)
+                if withheld:
+                    details["filters_hmac"] = withheld
             else:
                 details["query"] = query
             audit_record(actor=actor, action="search.performed", details=details)

@@ -1,10 +1,11 @@
 """Every search box: a query of any length is answered (200, with a message, never a 500),
 and every search applied writes its audit row (``search.performed``: area, query, filters,
-number of results)."""
+number of results), which holds no name of a protected person."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +15,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AuditEvent
-from tests.cases.conftest import World
+from audit.services import search_hmac, texts_revealing_protected_names
+from cases.models import PersonName
+from tests.cases.conftest import SUSPECT_NAME, WITNESS_NAME, World
 
 TOO_LONG = " ".join(["shelling"] * 1500)
 MESSAGE = "A search can be at most 200 characters long."
@@ -77,9 +80,9 @@ def test_every_search_is_audited_with_its_query_filters_and_count(
     [details] = _searches()
     assert details["area"] == area
     assert isinstance(details["results"], int)
-    if area == "persons":  # names are searched: the trail keeps a digest, never the name
-        digest = hashlib.sha256(search.query.casefold().encode()).hexdigest()
-        assert details["query_sha256"] == digest
+    if area == "persons":  # names are searched: the trail keeps an HMAC, never the name
+        assert details["query_withheld"] is True
+        assert details["query_hmac"] == search_hmac(search.query)
         assert search.query not in str(details)
     elif search.field == "q":
         assert details["query"] == search.query
@@ -97,3 +100,90 @@ def test_a_filter_alone_is_a_search_and_the_count_is_what_the_page_found(
     assert details == {"area": "cases", "query": "", "filters": {"status": "intake"}, "results": 1}
     client.get(reverse("cases:list"), {"status": "closed"})
     assert _searches()[-1]["results"] == 0
+
+
+# The witness's name is held by the world's lead (who protected them); the unit admin, who
+# reads the trail, holds no grant. Each search area, searched by a holder of the name.
+HOLDER_SEARCHES: dict[str, Search] = {
+    **{area: Search(s.url, lambda w: w.lead) for area, s in SEARCHES.items() if area != "audit"},
+    "audit": Search(lambda w: reverse("audit:list"), lambda w: w.unit_admin, field="actor"),
+}
+
+
+def _reveals_the_witness(details: dict) -> bool:
+    text = json.dumps(details, ensure_ascii=False).casefold()
+    return any(word.casefold() in text for word in WITNESS_NAME.split())
+
+
+@pytest.mark.parametrize("area", sorted(HOLDER_SEARCHES))
+def test_a_protected_name_searched_by_a_holder_is_withheld_from_the_trail(
+    client: Client, world: World, area: str
+) -> None:
+    search = HOLDER_SEARCHES[area]
+    client.force_login(search.user(world))
+    assert client.get(search.url(world), {search.field: WITNESS_NAME}).status_code == 200
+    [details] = _searches()
+    assert not _reveals_the_witness(details)
+    assert details["query_withheld"] is True
+    assert details["area"] == area
+    assert isinstance(details["results"], int)
+    if search.field == "q":
+        assert details["query_hmac"] == search_hmac(WITNESS_NAME)
+        assert details["query_hmac"] == search_hmac(WITNESS_NAME.upper())  # case-folded
+        # Keyed: hashing a list of names does not find it.
+        assert details["query_hmac"] != hashlib.sha256(WITNESS_NAME.casefold().encode()).hexdigest()
+    else:
+        assert details["filters_hmac"] == {search.field: search_hmac(WITNESS_NAME)}
+        assert details["filters"] == {}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["haddad", "shelling near CANARY", "Umm-Yusuf", "the YUSUF family"],
+)
+def test_any_word_of_a_protected_name_or_alias_in_a_query_withholds_it(
+    client: Client, world: World, query: str
+) -> None:
+    PersonName.objects.create(person=world.witness.person, name="Umm Yusuf", kind="alias")
+    client.force_login(world.lead)
+    client.get(reverse("cases:list"), {"q": query, "status": "intake"})
+    [details] = _searches()
+    assert "query" not in details
+    assert query.casefold() not in json.dumps(details).casefold()
+    assert details["query_withheld"] is True
+    assert details["query_hmac"] == search_hmac(query)
+    assert details["filters"] == {"status": "intake"}  # the filters are kept
+
+
+@pytest.mark.parametrize("query", ["market shelling", SUSPECT_NAME, "Za Ha"])
+def test_a_search_of_ordinary_words_is_stored_as_typed(
+    client: Client, world: World, query: str
+) -> None:
+    # An unprotected suspect's name, and words too short to say anything, are not withheld.
+    client.force_login(world.lead)
+    client.get(reverse("cases:list"), {"q": query})
+    [details] = _searches()
+    assert sorted(details) == ["area", "filters", "query", "results"]  # nothing withheld
+    assert details["query"] == query
+
+
+def test_the_audit_page_shows_a_withheld_search_without_its_text(
+    client: Client, world: World
+) -> None:
+    client.force_login(world.lead)
+    client.get(reverse("cases:list"), {"q": WITNESS_NAME})
+    client.force_login(world.unit_admin)
+    page = client.get(reverse("audit:list"), {"action": "search."}).content.decode()
+    assert "search.performed" in page
+    assert "query_withheld" in page
+    assert not any(word in page for word in WITNESS_NAME.split())
+
+
+def test_which_texts_reveal_a_protected_name_is_one_query(
+    world: World, django_assert_num_queries: Callable
+) -> None:
+    texts = ["market", "Haddad", "intake", SUSPECT_NAME, "", "ab"]
+    with django_assert_num_queries(1):
+        assert texts_revealing_protected_names(texts) == {"Haddad"}
+    with django_assert_num_queries(0):
+        assert texts_revealing_protected_names(["", "ab"]) == set()
