@@ -19,8 +19,14 @@ from django.http import Http404
 from accounts.models import User
 from accounts.roles import Role
 from cases import permissions as P
-from cases.models import Case, CaseMember
-from cases.selectors import CaseAccess, case_access, case_permissions, identity_grants
+from cases.models import Case, CaseMember, CasePerson
+from cases.selectors import (
+    CaseAccess,
+    case_access,
+    case_permissions,
+    identity_grants,
+    protected_anywhere,
+)
 from evidence.models import EvidenceItem
 from partners.models import CaseShare, Package
 from partners.selectors import is_staff_member, liaison_organisation
@@ -108,15 +114,62 @@ def disclosed_identities(package: Package) -> frozenset[int]:
     return frozenset(package.disclosures.values_list("case_person_id", flat=True))
 
 
+@dataclass(frozen=True)
+class Exposure:
+    """What a rendered package reveals *today*: the protected persons whose identity it
+    holds (those it discloses, those it named before they were protected, and those
+    identified by items whose file names it printed) and the highest classification of its
+    items now. Protection or a classification raised after rendering does not take the name
+    or the item out of the PDF: the download rule reads this, not the approval alone."""
+
+    identities: frozenset[int]
+    level: int
+    disclosed: frozenset[int]
+    approved_level: int
+
+    @property
+    def outdated(self) -> bool:
+        """Does the PDF hold more than the approval released (a person protected or an item
+        marked identifying or classified higher since)?"""
+        return not self.identities <= self.disclosed or self.level > self.approved_level
+
+
+def package_exposure(package: Package) -> Exposure:
+    from evidence.access import identities_of_items
+    from partners.packages.content import scoped_items
+
+    disclosed = disclosed_identities(package)
+    identities = set(disclosed)
+    if package.printed_persons:
+        identities |= set(
+            CasePerson.objects.filter(pk__in=package.printed_persons)
+            .annotate(anywhere=protected_anywhere())
+            .filter(anywhere=True)
+            .values_list("pk", flat=True)
+        )
+    if package.printed_file_items:
+        for persons in identities_of_items(package.printed_file_items).values():
+            identities |= persons
+    highest = scoped_items(package).aggregate(level=Max("classification"))["level"]
+    return Exposure(
+        identities=frozenset(identities),
+        level=max(package.case.classification, highest or 0, package.content_classification),
+        disclosed=disclosed,
+        approved_level=package.content_classification,
+    )
+
+
 def package_download_right(user: User, package: Package) -> Download | None:
     """The one rule for who may download a package's PDF, and how.
 
     * A named recipient (``named_recipients_of``) cleared for the level the package is
-      released at: the delivery.
+      released at, while the PDF holds nothing the approval did not release (no person
+      protected, no item marked identifying or classified higher since: ``package_exposure``):
+      the delivery.
     * A member of the case's team (never a break-glass reader) who may see the case, is
       cleared for everything the package holds (before any declassification: an internal
-      copy is not a release) and holds the identity of every protected person the package
-      discloses: an internal copy.
+      copy is not a release, and at the items' level of today) and holds the identity of
+      every protected person the PDF reveals today (``package_exposure``): an internal copy.
     * Nobody else: not a team member without those identities, not a break-glass unit admin,
       not a liaison of the organisation who was not named or was invited later.
     """
@@ -126,6 +179,7 @@ def package_download_right(user: User, package: Package) -> Download | None:
         if (
             named_recipients_of(package).filter(pk=user.pk).exists()
             and user.clearance >= package.effective_classification
+            and not package_exposure(package).outdated
         ):
             return Download.RECIPIENT
         return None
@@ -138,9 +192,10 @@ def package_download_right(user: User, package: Package) -> Download | None:
         return None  # break-glass reads the case; it never takes a copy of its package
     if P.VIEW not in case_permissions(user, case):
         return None
-    if user.clearance < package.content_classification:
+    exposure = package_exposure(package)
+    if user.clearance < exposure.level:
         return None
-    if not disclosed_identities(package) <= identity_grants(user, case):
+    if not exposure.identities <= identity_grants(user, case):
         return None
     return Download.INTERNAL_COPY
 
@@ -165,6 +220,8 @@ class PackageAccess:
     case_access: CaseAccess | None  # None for a liaison: they never read the case itself
     is_recipient: bool
     download: Download | None = None
+    # For the case team: the PDF holds more than its approval released (see Exposure).
+    outdated: bool = False
 
     @property
     def can_decide(self) -> bool:
@@ -208,6 +265,7 @@ def package_access(user: User, pk: int) -> PackageAccess:
             case_access=case_access(user, package.case_id),
             is_recipient=False,
             download=download,
+            outdated=package.printed_persons is not None and package_exposure(package).outdated,
         )
     return PackageAccess(
         package=package,

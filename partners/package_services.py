@@ -632,6 +632,15 @@ def package_render_start(package_id: int) -> None:
         _stop_undeliverable(package, reason)
         return
     with transaction.atomic():
+        if package.printed_persons is None:
+            # Once, before any part renders: what the PDF will name (a superset of what the
+            # parts print, since protection only grows while they render).
+            from partners.packages import content
+
+            Package.objects.filter(pk=package.pk).update(
+                printed_persons=content.printed_person_ids(package),
+                printed_file_items=content.printed_file_item_ids(package),
+            )
         if not package.parts.exists():
             plans = pipeline.plan_parts(package)
             PackageSection.objects.bulk_create(

@@ -151,6 +151,12 @@ class Package(models.Model):
     classification = models.PositiveSmallIntegerField(_("classification"), default=0)
     declassified_to = models.PositiveSmallIntegerField(_("declassified to"), null=True, blank=True)
     declassification_reason = models.TextField(_("reason for the declassification"), blank=True)
+    # What the PDF prints, recorded when rendering starts: the case persons it names (not
+    # protected then, or disclosed) and the items whose file names it prints. A person
+    # protected, or an item marked identifying, after that is still in the PDF: the download
+    # rule compares these with the protection of today (partners.package_selectors).
+    printed_persons = models.JSONField(null=True, blank=True, editable=False)
+    printed_file_items = models.JSONField(null=True, blank=True, editable=False)
 
     objects = PackageQuerySet.as_manager()
 

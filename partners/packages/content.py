@@ -153,6 +153,26 @@ def person_labels(package: Package) -> dict[int, str]:
     return labels
 
 
+def printed_person_ids(package: Package) -> list[int]:
+    """The case persons the package prints by name: not protected (in any case), or
+    disclosed. Recorded when rendering starts (``Package.printed_persons``)."""
+    disclosed = disclosed_ids(package)
+    rows = (
+        CasePerson.objects.filter(case_id=package.case_id)
+        .annotate(anywhere=protected_anywhere())
+        .values_list("pk", "anywhere")
+    )
+    return sorted(pk for pk, protected in rows if not protected or pk in disclosed)
+
+
+def printed_file_item_ids(package: Package) -> list[int]:
+    """The package's items whose file names it prints (the package's reader may read their
+    files). Recorded when rendering starts (``Package.printed_file_items``)."""
+    reader = package_reader(package)
+    identities = identities_of_items(scoped_items(package).values_list("pk", flat=True))
+    return sorted(pk for pk, persons in identities.items() if reader.may_read_item(persons))
+
+
 @dataclass(frozen=True)
 class PersonEntry:
     """A person as the package shows them. ``name``, ``affiliation``, ``unit`` and ``rank``

@@ -511,3 +511,80 @@ def test_a_release_level_or_status_set_behind_the_services_is_named(
         p.startswith(f"package {forged.reference} is ready but no audited approval")
         for p in problems
     ), problems
+
+
+# --- What the PDF holds today: protection or a classification raised after rendering --------
+
+
+@pytest.fixture
+def rendered(partners: Partners) -> Disclosed:
+    """A package without disclosures, rendered while the suspect was not protected (so the
+    PDF names them) and with an item classified at the case's level."""
+    w = partners.world
+    evidence_services.item_create(
+        case=w.case,
+        actor=w.lead,
+        kind=EvidenceItem.Kind.DOCUMENT,
+        description="Order of the artillery brigade",
+    )
+    package = _request(partners)
+    package_services.package_approve(package=package, actor=w.lead, recipients=[partners.liaison_a])
+    pdf = _render(package)
+    return Disclosed(partners, package, pdf, w.lead, partners.liaison_a)
+
+
+def _downloads(user: User, package: Package) -> int:
+    client = Client()
+    client.force_login(user)
+    return client.get(reverse("packages:download", args=[package.pk])).status_code
+
+
+def test_a_person_protected_after_rendering_stops_the_package_for_those_without_the_identity(
+    rendered: Disclosed,
+) -> None:
+    from tests.cases.conftest import SUSPECT_NAME
+
+    w, package = rendered.p.world, rendered.package
+    assert SUSPECT_NAME in _text(rendered.pdf)
+    assert package.printed_persons
+    assert w.suspect.pk in package.printed_persons
+    assert _downloads(w.analyst, package) == 200  # before: nothing in it is protected
+    case_services.case_person_protect(
+        case_person=w.suspect, actor=w.investigator, measures=["identity_non_disclosure"]
+    )
+    # The analyst and the lead do not hold the suspect's identity now; the recipient was not
+    # given it by the approval: none of them receives a PDF that names them.
+    assert _downloads(w.analyst, package) == 403
+    assert _downloads(w.lead, package) == 403
+    assert _downloads(rendered.p.liaison_a, package) == 403
+    # The investigator who protected them holds it, and takes an internal copy.
+    assert _downloads(w.investigator, package) == 200
+    client = Client()
+    client.force_login(w.lead)
+    page = client.get(reverse("packages:detail", args=[package.pk])).content.decode()
+    assert "revoke it and request a new one" in page
+
+
+def test_an_item_classified_higher_after_rendering_stops_the_package_below_that_level(
+    rendered: Disclosed,
+) -> None:
+    w, package = rendered.p.world, rendered.package
+    item = EvidenceItem.objects.get(case=w.case, description="Order of the artillery brigade")
+    assert _downloads(w.analyst, package) == 200
+    evidence_services.item_update(item=item, actor=w.lead, classification=Clearance.SECRET)
+    assert w.analyst.clearance < Clearance.SECRET
+    assert _downloads(w.analyst, package) == 403
+    assert _downloads(rendered.p.liaison_a, package) == 403  # not what the approval released
+    assert _downloads(w.lead, package) == 200  # cleared for it
+
+
+def test_an_item_marked_identifying_after_rendering_stops_the_package_for_non_holders(
+    rendered: Disclosed,
+) -> None:
+    w, package = rendered.p.world, rendered.package
+    item = EvidenceItem.objects.get(case=w.case, description="Order of the artillery brigade")
+    assert item.pk in package.printed_file_items
+    evidence_services.item_update(item=item, actor=w.lead, identifies=[w.witness])
+    assert _downloads(w.analyst, package) == 403
+    assert _downloads(rendered.p.liaison_a, package) == 403
+    assert _downloads(w.lead, package) == 200  # the lead holds the witness's identity
