@@ -3,6 +3,7 @@ writes its audit row in it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -554,9 +555,10 @@ def _protect_one(
 
 def _protection_follow(*, person: Person, origin: CasePerson, actor: User) -> None:
     """Protects ``person`` in every case that links them, as in ``origin``'s case: a
-    pseudonym and identity non-disclosure there. Members of those cases who hold the identity
-    in some case keep it (a grant recorded as decided by ``actor``); nobody else sees it."""
-    others = (
+    pseudonym and identity non-disclosure there. The leads of each case protection spreads to
+    keep the identity there, and so do members of those cases who hold it in some case (each a
+    grant recorded as decided by ``actor``); nobody else sees it."""
+    others = list(
         CasePerson.objects.filter(person=person, protected=False)
         .exclude(pk=origin.pk)
         .select_related("case")
@@ -576,6 +578,24 @@ def _protection_follow(*, person: Person, origin: CasePerson, actor: User) -> No
             content_object__in=protected, permission__codename=P.VIEW_IDENTITY
         ).values_list("user_id", "content_object_id")
     )
+    # The leads read the name until now, and someone in each case must hold it to decide who
+    # else may (a lead grants only what they hold): protected from another case by one of its
+    # contributors alone, the person would be a pseudonym to every lead of their home case.
+    leads = CaseMember.objects.filter(
+        case_id__in=[other.case_id for other in others],
+        role=CaseMember.Role.LEAD,
+        user__is_active=True,
+    ).select_related("user")
+    lead_of: dict[int, list[User]] = defaultdict(list)
+    for member in leads.order_by("user_id"):
+        lead_of[member.case_id].append(member.user)
+    for other in others:
+        for user in lead_of[other.case_id]:
+            if (user.pk, other.pk) not in held:
+                _identity_give(
+                    case_person=other, user=user, granted_by=actor, kind=IdentityGrant.Kind.FOLLOWS
+                )
+                held.add((user.pk, other.pk))
     holders = {user_id for user_id, _ in held}
     for case_person in protected:
         members = User.objects.filter(

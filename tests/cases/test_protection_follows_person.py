@@ -108,13 +108,49 @@ def test_protecting_a_person_protects_them_in_every_case_that_links_them(
     )
     assert followed.details["follows"] == world.suspect.pk
     assert followed.actor == world.lead
-    # The protector, a member of the second case too, keeps the identity there; nobody else.
+    # The protector, a member of the second case too, keeps the identity there, and so does
+    # the second case's lead, who linked them and decides who else may; nobody else.
     assert services.identity_visible_to(world.lead, linked)
-    assert not services.identity_visible_to(second.lead, linked)
-    client.force_login(second.lead)
+    assert services.identity_visible_to(second.lead, linked)
+    grant = IdentityGrant.objects.get(case_person=linked, user=second.lead)
+    assert (grant.kind, grant.granted_by) == (IdentityGrant.Kind.FOLLOWS, world.lead)
+    assert not services.identity_visible_to(second.investigator, linked)
+    client.force_login(second.investigator)
     body = client.get(reverse("cases:persons", args=[second.case.pk])).content.decode()
     assert SUSPECT_NAME not in body
     assert "V-0001" in Case.objects.get(pk=second.case.pk).search_document
+    assert access_state_verify() == []
+
+
+def test_protected_from_another_case_the_home_case_s_lead_keeps_the_identity(
+    client: Client, world: World, second: Second
+) -> None:
+    # The second case's lead links the first case's suspect; an investigator who is only on
+    # the second case protects them there.
+    linked = _link(world, second, world.suspect, second.lead)
+    client.force_login(second.investigator)
+    url = reverse("cases:person_protect", args=[second.case.pk, linked.pk])
+    response = client.post(url, {"measures": ["identity_non_disclosure"], "note": ""})
+    assert response.status_code == 302
+    home = CasePerson.objects.get(pk=world.suspect.pk)
+    assert home.protected  # protection follows the person home
+    # The home case's lead, who could read the name until now, keeps it there, on record.
+    grant = IdentityGrant.objects.get(case_person=home, user=world.lead)
+    assert (grant.kind, grant.granted_by) == (IdentityGrant.Kind.FOLLOWS, second.investigator)
+    client.force_login(world.lead)
+    page = client.get(reverse("cases:person_detail", args=[world.case.pk, home.pk]))
+    assert SUSPECT_NAME in page.content.decode()
+    assert f"granted by {second.investigator.get_full_name()}" in page.content.decode()
+    # Nobody else of the home case: its investigator (who recorded them) and analyst.
+    for member in (world.investigator, world.analyst):
+        assert not services.identity_visible_to(member, home)
+        client.force_login(member)
+        body = client.get(reverse("cases:persons", args=[world.case.pk])).content.decode()
+        assert SUSPECT_NAME not in body
+        assert home.pseudonym in body
+    # So the lead can decide who else may.
+    services.identity_grant(case_person=home, actor=world.lead, user=world.investigator)
+    assert services.identity_visible_to(world.investigator, home)
     assert access_state_verify() == []
 
 
