@@ -553,11 +553,14 @@ def _protect_one(
     audit_record(actor=actor, action="person.protected", target=case_person, details=details)
 
 
-def _protection_follow(*, person: Person, origin: CasePerson, actor: User) -> None:
+def _protection_follow(
+    *, person: Person, origin: CasePerson, actor: User, newly_protected: bool = False
+) -> None:
     """Protects ``person`` in every case that links them, as in ``origin``'s case: a
     pseudonym and identity non-disclosure there. The leads of each case protection spreads to
-    keep the identity there, and so do members of those cases who hold it in some case (each a
-    grant recorded as decided by ``actor``); nobody else sees it."""
+    (and of ``origin``'s, when it was ``newly_protected`` there) keep the identity there, and
+    so do members of those cases who hold it in some case (each a grant recorded as decided
+    by ``actor``); nobody else sees it."""
     others = list(
         CasePerson.objects.filter(person=person, protected=False)
         .exclude(pk=origin.pk)
@@ -581,15 +584,20 @@ def _protection_follow(*, person: Person, origin: CasePerson, actor: User) -> No
     # The leads read the name until now, and someone in each case must hold it to decide who
     # else may (a lead grants only what they hold): protected from another case by one of its
     # contributors alone, the person would be a pseudonym to every lead of their home case.
+    # The origin's leads too when the person was just protected there (they read the name
+    # until now): protected by an investigator, the person must stay known to a lead of the
+    # case, or nobody there could grant them to anyone. Not when an already protected person
+    # is linked into a case: its leads never knew them.
+    spread = [*others, origin] if newly_protected else others
     leads = CaseMember.objects.filter(
-        case_id__in=[other.case_id for other in others],
+        case_id__in=[other.case_id for other in spread],
         role=CaseMember.Role.LEAD,
         user__is_active=True,
     ).select_related("user")
     lead_of: dict[int, list[User]] = defaultdict(list)
     for member in leads.order_by("user_id"):
         lead_of[member.case_id].append(member.user)
-    for other in others:
+    for other in spread:
         for user in lead_of[other.case_id]:
             if (user.pk, other.pk) not in held:
                 _identity_give(
@@ -734,7 +742,9 @@ def case_person_protect(
             granted_by=actor,
             kind=IdentityGrant.Kind.PROTECTOR,
         )
-        _protection_follow(person=case_person.person, origin=case_person, actor=actor)
+        _protection_follow(
+            person=case_person.person, origin=case_person, actor=actor, newly_protected=True
+        )
     return case_person
 
 

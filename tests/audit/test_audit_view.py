@@ -57,7 +57,8 @@ def test_filters_narrow_the_trail(
     assert "CANARY-ANA" in html
     assert "CANARY-INV" not in html
     event = AuditEvent.objects.filter(action="audit.viewed").order_by("id").last()
-    assert event.details == {"filters": {"action": "auth."}}
+    # Which filters were used; their text is in the search row, withheld if it names someone.
+    assert event.details == {"filters": ["action"]}
 
 
 def test_a_malformed_filter_is_an_empty_result_not_an_error(

@@ -552,13 +552,13 @@ def test_a_person_protected_after_rendering_stops_the_package_for_those_without_
     case_services.case_person_protect(
         case_person=w.suspect, actor=w.investigator, measures=["identity_non_disclosure"]
     )
-    # The analyst and the lead do not hold the suspect's identity now; the recipient was not
-    # given it by the approval: none of them receives a PDF that names them.
+    # The analyst does not hold the suspect's identity now; the recipient was not given it
+    # by the approval: neither receives a PDF that names them.
     assert _downloads(w.analyst, package) == 403
-    assert _downloads(w.lead, package) == 403
     assert _downloads(rendered.p.liaison_a, package) == 403
-    # The investigator who protected them holds it, and takes an internal copy.
+    # The investigator who protected them, and the case's lead who knew them, hold it.
     assert _downloads(w.investigator, package) == 200
+    assert _downloads(w.lead, package) == 200
     client = Client()
     client.force_login(w.lead)
     page = client.get(reverse("packages:detail", args=[package.pk])).content.decode()
