@@ -55,14 +55,7 @@ def file_access(user: User, pk: int) -> tuple[EvidenceFile, CaseAccess]:
     """A file whose bytes ``user`` may read: 404 unless its item is visible to them and the
     file-access rule (``evidence.access``) lets them read it, the same answer as for a file
     that does not exist."""
-    file = (
-        EvidenceFile.objects.filter(item__in=items_visible_to(user).values("pk"), pk=pk)
-        .select_related("item__case", "blob")
-        .first()
-    )
-    if file is None:
-        raise Http404
-    case_read = case_access(user, file.item.case_id)
+    file, case_read = file_for_change(user, pk, P.VIEW)
     reader = access.reader_for_user(user, file.item.case)
     if not reader.may_read_file(file, access.identities_of(file.item)):
         raise Http404
