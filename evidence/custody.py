@@ -26,33 +26,12 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from evidence.models import CustodyEvent, EvidenceItem
+from evidence.models import CUSTODY_GUARD_COLUMNS, CUSTODY_HASHED_FIELDS, CustodyEvent, EvidenceItem
 
 GENESIS = "0" * 64
 
 
-# The columns an event's hash covers, by their attribute names on a model instance (and in
-# ``values_list``). The last five are covered only when set (see :func:`canonical_bytes`).
-HASHED_FIELDS = (
-    "item_id",
-    "seq",
-    "kind",
-    "actor_id",
-    "recorded_at",
-    "occurred_at",
-    "from_user_id",
-    "from_external",
-    "to_user_id",
-    "to_external",
-    "location",
-    "purpose",
-    "notes",
-    "file_id",
-    "file_sha256",
-    "file_role",
-    "file_name",
-    "late_reason",
-)
+HASHED_FIELDS = CUSTODY_HASHED_FIELDS
 
 
 def _when(value: datetime) -> str:
@@ -169,7 +148,7 @@ def verify_item(item: EvidenceItem) -> ChainProblem | None:
 
 
 # The columns a chain check reads, named as ``canonical_bytes`` reads them on a model.
-_EVENT_COLUMNS = ("id", *HASHED_FIELDS, "prev_hash", "hash")
+_EVENT_COLUMNS = CUSTODY_GUARD_COLUMNS
 
 
 @dataclass(frozen=True)

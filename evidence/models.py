@@ -372,32 +372,33 @@ class CustodyEvent(models.Model):
         return str(EvidenceFile.Role(self.file_role).label) if self.file_role else ""
 
 
-CUSTODY_GUARD = Guard(
-    table="evidence_custodyevent",
-    immutable=(
-        "id",
-        "item_id",
-        "seq",
-        "kind",
-        "actor_id",
-        "recorded_at",
-        "occurred_at",
-        "from_user_id",
-        "from_external",
-        "to_user_id",
-        "to_external",
-        "location",
-        "purpose",
-        "notes",
-        "file_id",
-        "file_sha256",
-        "file_role",
-        "file_name",
-        "late_reason",
-        "prev_hash",
-        "hash",
-    ),
+# The columns an event's hash covers, by their attribute names on a model instance (and in
+# ``values_list``). The last five are covered only when set (``custody.canonical_bytes``).
+CUSTODY_HASHED_FIELDS = (
+    "item_id",
+    "seq",
+    "kind",
+    "actor_id",
+    "recorded_at",
+    "occurred_at",
+    "from_user_id",
+    "from_external",
+    "to_user_id",
+    "to_external",
+    "location",
+    "purpose",
+    "notes",
+    "file_id",
+    "file_sha256",
+    "file_role",
+    "file_name",
+    "late_reason",
 )
+
+# Every column of an event, none of which may ever change (the frozen copies in the
+# migrations are the rule as it was installed).
+CUSTODY_GUARD_COLUMNS = ("id", *CUSTODY_HASHED_FIELDS, "prev_hash", "hash")
+CUSTODY_GUARD = Guard(table="evidence_custodyevent", immutable=CUSTODY_GUARD_COLUMNS)
 
 
 # --- The proof matrix: allegations and the evidence linked to their elements -----------------
