@@ -159,7 +159,9 @@ def package_exposure(package: Package) -> Exposure:
     )
 
 
-def package_download_right(user: User, package: Package) -> Download | None:
+def package_download_right(
+    user: User, package: Package, exposure: Exposure | None = None
+) -> Download | None:
     """The one rule for who may download a package's PDF, and how.
 
     * A named recipient (``named_recipients_of``) cleared for the level the package is
@@ -179,7 +181,7 @@ def package_download_right(user: User, package: Package) -> Download | None:
         if (
             named_recipients_of(package).filter(pk=user.pk).exists()
             and user.clearance >= package.effective_classification
-            and not package_exposure(package).outdated
+            and not (exposure or package_exposure(package)).outdated
         ):
             return Download.RECIPIENT
         return None
@@ -192,7 +194,7 @@ def package_download_right(user: User, package: Package) -> Download | None:
         return None  # break-glass reads the case; it never takes a copy of its package
     if P.VIEW not in case_permissions(user, case):
         return None
-    exposure = package_exposure(package)
+    exposure = exposure or package_exposure(package)
     if user.clearance < exposure.level:
         return None
     if not exposure.identities <= identity_grants(user, case):
@@ -258,14 +260,16 @@ def package_access(user: User, pk: int) -> PackageAccess:
     )
     if package is None:
         raise Http404
-    download = package_download_right(user, package)
+    # Read once for the download right and the team's warning.
+    exposure = package_exposure(package) if package.printed_persons is not None else None
+    download = package_download_right(user, package, exposure)
     if is_staff_member(user):
         return PackageAccess(
             package=package,
             case_access=case_access(user, package.case_id),
             is_recipient=False,
             download=download,
-            outdated=package.printed_persons is not None and package_exposure(package).outdated,
+            outdated=exposure is not None and exposure.outdated,
         )
     return PackageAccess(
         package=package,
