@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accounts.roles import Role
+from accounts.roles import STAFF_ROLES, Role
 from accounts.selectors import unread_notification_count
 
 
@@ -16,18 +16,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": {
             "is_unit_admin": user.has_role(Role.UNIT_ADMIN),
-            "sees_cases": user.has_role(
-                Role.UNIT_ADMIN, Role.CASE_LEAD, Role.INVESTIGATOR, Role.ANALYST
-            ),
+            "sees_cases": user.has_role(*STAFF_ROLES),
             "is_liaison": user.has_role(Role.TRIBUNAL_LIAISON),
-            "sees_training": user.has_role(
-                Role.UNIT_ADMIN,
-                Role.CASE_LEAD,
-                Role.INVESTIGATOR,
-                Role.ANALYST,
-                Role.TRAINING_ADMIN,
-                Role.TRAINEE,
-            ),
+            "sees_training": user.has_role(*STAFF_ROLES, Role.TRAINING_ADMIN, Role.TRAINEE),
             "is_training_admin": user.has_role(Role.TRAINING_ADMIN, Role.UNIT_ADMIN),
             "unread_notifications": unread_notification_count(user),
         }

@@ -14,3 +14,7 @@ class Role(models.TextChoices):
     TRIBUNAL_LIAISON = "tribunal_liaison", _("Tribunal liaison")
     TRAINING_ADMIN = "training_admin", _("Training admin")
     TRAINEE = "trainee", _("Trainee")
+
+
+# The unit's staff: those who work on cases (as opposed to liaisons, trainers and trainees).
+STAFF_ROLES = (Role.UNIT_ADMIN, Role.CASE_LEAD, Role.INVESTIGATOR, Role.ANALYST)

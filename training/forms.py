@@ -7,18 +7,12 @@ from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import STAFF_ROLES, Role
 from training.models import Application, Course, Module, Session
 from training.services import session_date_errors
 
 # Who may teach a session: the unit's staff.
-TRAINER_ROLES = (
-    Role.UNIT_ADMIN,
-    Role.CASE_LEAD,
-    Role.INVESTIGATOR,
-    Role.ANALYST,
-    Role.TRAINING_ADMIN,
-)
+TRAINER_ROLES = (*STAFF_ROLES, Role.TRAINING_ADMIN)
 
 
 class ApplicationForm(forms.ModelForm):

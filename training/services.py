@@ -19,21 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import STAFF_ROLES, Role
 from accounts.services import notification_send
 from audit.services import audit_record
 from partners.models import PartnerOrganisation
 from training.models import Application, Attendance, Certificate, Course, Module, Session
 
 # Who may apply to a session and see the catalogue: the unit's staff and trainees.
-APPLICANT_ROLES = (
-    Role.UNIT_ADMIN,
-    Role.CASE_LEAD,
-    Role.INVESTIGATOR,
-    Role.ANALYST,
-    Role.TRAINING_ADMIN,
-    Role.TRAINEE,
-)
+APPLICANT_ROLES = (*STAFF_ROLES, Role.TRAINING_ADMIN, Role.TRAINEE)
 APPLICATION_FIELDS = (
     "country",
     "organisation",
