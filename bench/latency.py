@@ -116,7 +116,7 @@ def main() -> int:
     from django.db import connection
 
     from cases.models import Case
-    from cases.scale import INVESTIGATOR_20K, INVESTIGATOR_200, SCALE_PASSWORD
+    from devdata.scale import INVESTIGATOR_20K, INVESTIGATOR_200, SCALE_PASSWORD
     from evidence.models import CustodyEvent, EvidenceItem
 
     users = [pages_for(INVESTIGATOR_200, SEARCH), pages_for(INVESTIGATOR_20K, SEARCH)]

@@ -84,7 +84,7 @@ def workloads(n_users: int, seed: int) -> list[Workload]:
 
     from accounts.models import User
     from cases.models import Case
-    from cases.scale import INVESTIGATOR_20K, INVESTIGATOR_200
+    from devdata.scale import INVESTIGATOR_20K, INVESTIGATOR_200
     from evidence.models import EvidenceItem
 
     rng = random.Random(seed)
@@ -180,7 +180,7 @@ def main() -> int:
     django_setup(env)
     from django.db import connection
 
-    from cases.scale import SCALE_PASSWORD
+    from devdata.scale import SCALE_PASSWORD
 
     work = workloads(args.users, args.seed)
     connection.close()

@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "partners",
     "training",
 ]
+if not PRODUCTION:
+    # Demo and scale data (seed_demo, seed_scale): a development app, as Zulip's zilencer.
+    INSTALLED_APPS += ["devdata"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -8,11 +8,11 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from accounts.roles import Role
 from audit.models import AuditEvent
 from cases.models import Case, CasePerson
+from devdata.demo.accounts import DEMO_PASSWORD
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from accounts.models import User
 from audit.services import audit_verify
 from cases import selectors
 from cases.models import Case, CaseMember, CasePerson, CaseReferenceCounter, Person
-from cases.scale import INVESTIGATOR_20K, INVESTIGATOR_200, seed_scale
+from devdata.scale import INVESTIGATOR_20K, INVESTIGATOR_200, seed_scale
 from evidence.custody import verify_chains
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.selectors import items_visible_to

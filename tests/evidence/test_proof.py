@@ -881,10 +881,10 @@ def test_the_overview_takes_the_same_queries_for_1_and_5_allegations(
 
 @pytest.mark.django_db
 def test_the_demo_proof_matrix_is_seeded_once() -> None:
-    from accounts.demo import demo_users_seed
-    from cases.demo import demo_cases_seed
-    from evidence.demo import demo_evidence_seed
-    from evidence.proof_demo import demo_proof_seed
+    from devdata.demo.accounts import demo_users_seed
+    from devdata.demo.cases import demo_cases_seed
+    from devdata.demo.evidence import demo_evidence_seed
+    from devdata.demo.proof import demo_proof_seed
 
     demo_users_seed()
     assert demo_proof_seed() == 0  # no demo case yet

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Notification, User
 from accounts.roles import Role
-from partners import meetings as services
-from partners.meeting_demo import DEMO_MEETING_TITLE, demo_meetings_seed
+from devdata.demo.meetings import DEMO_MEETING_TITLE, demo_meetings_seed
+from partners.meetings import selectors, services
 from partners.models import Contact, FollowUpAction, Meeting, PartnerOrganisation
 from tests.conftest import audit_actions
 from tests.factories import UserFactory
@@ -257,7 +257,7 @@ def test_an_overdue_action_is_flagged_in_the_list_and_on_the_meeting(
     detail = client.get(_url("meetings:detail", world)).content.decode()
     assert "1 follow-up action is overdue." in detail
     assert detail.count(">Overdue</span>") == 1
-    assert list(services.overdue_actions(world.investigator)) == [late]
+    assert list(selectors.overdue_actions(world.investigator)) == [late]
 
 
 def test_overdue_actions_of_hidden_meetings_are_not_listed(world: World) -> None:
@@ -268,9 +268,9 @@ def test_overdue_actions_of_hidden_meetings_are_not_listed(world: World) -> None
         description="Late",
         due_date=timezone.localdate() - timedelta(days=1),
     )
-    assert services.overdue_actions(world.liaison).count() == 1
-    assert services.overdue_actions(world.other_liaison).count() == 0
-    assert services.overdue_actions(world.trainee).count() == 0
+    assert selectors.overdue_actions(world.liaison).count() == 1
+    assert selectors.overdue_actions(world.other_liaison).count() == 0
+    assert selectors.overdue_actions(world.trainee).count() == 0
 
 
 def test_the_owner_marks_their_action_done(client: Client, world: World) -> None:

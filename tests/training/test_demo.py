@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from training.demo import demo_training_seed
+from devdata.demo.training import demo_training_seed
 from training.models import Certificate, Session
 from training.selectors import training_statistics
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from cases.scale import INVESTIGATOR_20K, INVESTIGATOR_200, SCALE_PASSWORD, seed_scale
+from devdata.scale import INVESTIGATOR_20K, INVESTIGATOR_200, SCALE_PASSWORD, seed_scale
 
 
 class Command(BaseCommand):

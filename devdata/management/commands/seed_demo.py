@@ -5,7 +5,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_PASSWORD, demo_users_seed
+from devdata.demo.accounts import DEMO_PASSWORD, demo_users_seed
+from devdata.demo.cases import demo_cases_seed
+from devdata.demo.evidence import demo_evidence_seed
+from devdata.demo.meetings import demo_meetings_seed
+from devdata.demo.packages import demo_packages_seed
+from devdata.demo.partners import demo_partners_seed
+from devdata.demo.proof import demo_proof_seed
+from devdata.demo.training import demo_training_seed
 
 
 class Command(BaseCommand):
@@ -14,14 +21,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo is refused when DJANGO_ENV=production.")
-        from cases.demo import demo_cases_seed
-        from evidence.demo import demo_evidence_seed
-        from evidence.proof_demo import demo_proof_seed
-        from partners.demo import demo_partners_seed
-        from partners.meeting_demo import demo_meetings_seed
-        from partners.package_demo import demo_packages_seed
-        from training.demo import demo_training_seed
-
         users = demo_users_seed()
         created = sum(1 for _, was_created in users if was_created)
         cases = demo_cases_seed()

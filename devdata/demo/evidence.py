@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cases.demo import DEMO_MARK
 from cases.models import Case
+from devdata.demo.cases import DEMO_MARK
 from evidence import services
 from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem
 from evidence.uploads import hashed_upload_from_bytes

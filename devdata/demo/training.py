@@ -12,9 +12,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo import demo_users_seed
 from accounts.models import User
 from audit.services import audit_record
+from devdata.demo.accounts import demo_users_seed
 from training.models import Application, Attendance, Certificate, Course, Module, Session
 from training.tasks import render_certificate
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
-from cases.demo import DEMO_MARK
 from cases.models import Case, CasePerson, Crime, ModeOfLiability
+from devdata.demo.cases import DEMO_MARK
 from evidence import proof
 from evidence.models import EvidenceItem, EvidenceLink
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from partners import meetings as services
+from partners.meetings import services
 from partners.models import Contact, Meeting, PartnerOrganisation
 
 DEMO_MEETING_TITLE = "[DEMO] Expert meeting on the Eastbrook market shelling"

@@ -10,15 +10,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
-from partners import package_services as services
 from partners.models import CaseShare, Package
-from partners.package_selectors import package_content_classification
+from partners.packages import services
+from partners.packages.selectors import package_content_classification
 
 
 def _render_now(package: Package) -> None:
     """Runs the worker steps here, in order, so the demo starts with a ready package. The
     messages the steps queue find their work claimed and do nothing when a worker reads them."""
-    from partners.packages.signing import make_development_certificate
+    from partners.packages.pdf.signing import make_development_certificate
 
     p12 = Path(settings.CUSTOS_SIGNING_P12)
     if not p12.is_file():  # seed_demo never runs in production: a development certificate

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cases.demo import DEMO_MARK
 from cases.models import Case
+from devdata.demo.cases import DEMO_MARK
 from partners import services
 from partners.models import (
     Agreement,
