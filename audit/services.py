@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
@@ -63,6 +63,82 @@ def audit_record(
         user_agent=request.user_agent if request else "",
         details=details or {},
     )
+
+
+class ShownIdentity(Protocol):
+    """A person as a page showed them (``cases.selectors.PersonRow`` is one): whether they are
+    protected, whether their identity was shown, and their link to the case."""
+
+    @property
+    def protected(self) -> bool: ...
+
+    @property
+    def identity_visible(self) -> bool: ...
+
+    @property
+    def case_person(self) -> models.Model: ...
+
+
+@transaction.atomic
+def audit_read(
+    *,
+    actor: AbstractBaseUser,
+    action: str,
+    target: models.Model | None = None,
+    case_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    break_glass: bool = False,
+    shown: Iterable[ShownIdentity] = (),
+    shown_via: str = "",
+) -> AuditEvent:
+    """The one way a view records that someone read something: one ``action`` row (e.g.
+    ``case.viewed``, ``evidence.downloaded``, ``meeting.viewed``) about ``target``, in its own
+    transaction, so that a view never writes ``transaction.atomic()`` + ``audit_record``
+    itself. Call it after the read succeeded (the object loaded through its access helper)
+    and before the response is returned::
+
+        audit_read(actor=request.user, action="package.viewed", target=package)
+
+    ``break_glass=True`` (pass ``access.via_break_glass``) adds ``"break_glass": True`` to
+    ``details``, so a read through an emergency access says so.
+
+    ``shown`` are the persons the page showed (rows with ``protected``, ``identity_visible``
+    and ``case_person``, as ``cases.selectors.PersonRow``): every protected identity among
+    them is an audited read of its own, ``person.identity_viewed`` with
+    ``{"via": shown_via}``, in the same transaction (see :func:`audit_identities_shown`).
+    """
+    if break_glass:
+        details = {**(details or {}), "break_glass": True}
+    event = audit_record(
+        actor=actor, action=action, target=target, case_id=case_id, details=details
+    )
+    audit_identities_shown(actor=actor, shown=shown, via=shown_via)
+    return event
+
+
+@transaction.atomic
+def audit_identities_shown(
+    *, actor: AbstractBaseUser, shown: Iterable[ShownIdentity], via: str
+) -> int:
+    """Every protected identity shown to a user is an audited read: one
+    ``person.identity_viewed`` row (``{"via": via}``, e.g. ``"person list"``,
+    ``"CSV export"``) per protected person whose identity ``shown`` held, once per person
+    however often they appear. Persons shown by pseudonym only, and unprotected persons,
+    write nothing. Returns how many rows were written. For a page whose read is recorded
+    by :func:`audit_read`, pass the rows there (``shown=``) instead."""
+    written: set[object] = set()
+    for row in shown:
+        case_person = row.case_person
+        if case_person.pk in written or not (row.protected and row.identity_visible):
+            continue
+        written.add(case_person.pk)
+        audit_record(
+            actor=actor,
+            action="person.identity_viewed",
+            target=case_person,
+            details={"via": via},
+        )
+    return len(written)
 
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from accounts.roles import Role
 from audit.filters import AuditEventFilter
 from audit.models import AuditChain
 from audit.selectors import audit_events_visible_to
-from audit.services import audit_record, search_audited
+from audit.services import audit_read, search_audited
 
 
 @require_GET
@@ -26,7 +26,7 @@ def event_list_view(request: HttpRequest) -> HttpResponse:
         events = filterset.qs.order_by("-id")
         found = Paginator(events, 50).get_page(request.GET.get("page"))
         found.object_list = list(found.object_list)  # read before this read's own rows
-        audit_record(
+        audit_read(
             actor=request.user,
             action="audit.viewed",
             # The filters themselves are in the search row (``search_audited``), which keeps

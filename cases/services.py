@@ -21,7 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.models import User
 from accounts.roles import Role as UserRole
 from accounts.services import notification_send
-from audit.services import audit_record
+from audit.services import audit_read, audit_record
 from cases import permissions as P
 from cases.frozen import case_require_open
 from cases.models import (
@@ -43,6 +43,7 @@ from cases.models import (
 )
 from cases.selectors import (
     CaseAccess,
+    PersonRow,
     case_permissions,
     crime_categories_for,
     search_document_for,
@@ -156,18 +157,26 @@ def _notify(users: Iterable[User], title: str, url: str) -> None:
 # --- Reads that are recorded -----------------------------------------------------------------
 
 
-@transaction.atomic
-def case_read_record(*, access: CaseAccess, actor: User, page: str, **details: Any) -> None:
-    """Every page of a case is an audited read; reads through break-glass say so."""
-    audit_record(
+def case_read_record(
+    *,
+    access: CaseAccess,
+    actor: User,
+    page: str,
+    shown: Iterable[PersonRow] = (),
+    shown_via: str = "",
+    **details: Any,
+) -> None:
+    """Every page of a case is an audited read (``case.viewed``); reads through break-glass
+    say so. ``shown`` are the persons the page showed: each protected identity among them is
+    an audited read too (``person.identity_viewed``, ``via`` ``shown_via``)."""
+    audit_read(
         actor=actor,
         action="case.viewed",
         target=access.case,
-        details={
-            "page": page,
-            **details,
-            **({"break_glass": True} if access.via_break_glass else {}),
-        },
+        details={"page": page, **details},
+        break_glass=access.via_break_glass,
+        shown=shown,
+        shown_via=shown_via,
     )
 
 

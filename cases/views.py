@@ -8,7 +8,6 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import User
 from accounts.roles import Role as UserRole
-from audit.services import audit_record, search_audited
+from audit.services import audit_read, search_audited
 from cases import permissions as P
 from cases import selectors, services
 from cases.forms import (
@@ -55,21 +54,22 @@ def _content_access(request: HttpRequest, pk: int, perm: str) -> CaseAccess:
     return access
 
 
-def _audit_read(request: HttpRequest, access: CaseAccess, page: str, **details: object) -> None:
-    services.case_read_record(access=access, actor=request.user, page=page, **details)
-
-
-def _audit_identities(request: HttpRequest, rows: list[PersonRow], how: str) -> None:
-    """Every protected identity shown to a user is an audited read."""
-    with transaction.atomic():
-        for row in rows:
-            if row.protected and row.identity_visible:
-                audit_record(
-                    actor=request.user,
-                    action="person.identity_viewed",
-                    target=row.case_person,
-                    details={"via": how},
-                )
+def _audit_read(
+    request: HttpRequest,
+    access: CaseAccess,
+    page: str,
+    shown: list[PersonRow] | None = None,
+    shown_via: str = "",
+    **details: object,
+) -> None:
+    services.case_read_record(
+        access=access,
+        actor=request.user,
+        page=page,
+        shown=shown or (),
+        shown_via=shown_via,
+        **details,
+    )
 
 
 def _page(
@@ -273,8 +273,7 @@ def incident_edit_view(request: HttpRequest, pk: int, incident_pk: int) -> HttpR
 def person_list_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     rows = selectors.person_rows(request.user, access.case)
-    _audit_read(request, access, "persons")
-    _audit_identities(request, rows, "person list")
+    _audit_read(request, access, "persons", shown=rows, shown_via="person list")
     return _page(request, "cases/person_list.html", access, "persons", rows=rows)
 
 
@@ -282,9 +281,13 @@ def person_list_view(request: HttpRequest, pk: int) -> HttpResponse:
 def person_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     rows = selectors.person_rows(request.user, access.case)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="case.persons_exported", target=access.case)
-    _audit_identities(request, rows, "CSV export")
+    audit_read(
+        actor=request.user,
+        action="case.persons_exported",
+        target=access.case,
+        shown=rows,
+        shown_via="CSV export",
+    )
     header = [
         _("Name or pseudonym"),
         _("Role"),
@@ -389,8 +392,9 @@ def person_link_view(request: HttpRequest, pk: int) -> HttpResponse:
 def person_detail_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     row = selectors.person_row(request.user, access.case, person_pk)
-    _audit_read(request, access, "person", person=row.case_person.pk)
-    _audit_identities(request, [row], "person page")
+    _audit_read(
+        request, access, "person", shown=[row], shown_via="person page", person=row.case_person.pk
+    )
     grants = (
         list(selectors.identity_grants_of(row.case_person))
         if row.protected and access.can(P.GRANT_IDENTITY)
