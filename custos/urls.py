@@ -12,9 +12,9 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("crimes/", include("cases.crime_urls")),
     path("evidence/", include("evidence.urls")),
-    path("proof/", include("evidence.proof_urls")),
+    path("proof/", include("evidence.proof.urls")),
     path("partners/", include("partners.urls")),
-    path("meetings/", include("partners.meeting_urls")),
-    path("packages/", include("partners.package_urls")),
+    path("meetings/", include("partners.meetings.urls")),
+    path("packages/", include("partners.packages.urls")),
     path("training/", include("training.urls")),
 ]

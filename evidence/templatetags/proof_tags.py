@@ -12,7 +12,7 @@ from django.db import transaction
 from audit.services import audit_record
 from cases.selectors import PersonRow, person_rows
 from evidence.models import Allegation, EvidenceItem, EvidenceLink
-from evidence.proof import links_of_item
+from evidence.proof.selectors import links_of_item
 
 register = template.Library()
 

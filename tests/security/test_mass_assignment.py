@@ -53,10 +53,10 @@ DECLARED = {
     ("cases.forms.CaseFilterForm", "status"): "a list filter",
     ("evidence.forms.RegisterFilterForm", "status"): "a list filter",
     ("partners.forms.DirectoryFilterForm", "status"): "a list filter",
-    ("evidence.proof_forms.AllegationForm", "status"): "contributors set it (audited)",
+    ("evidence.proof.forms.AllegationForm", "status"): "contributors set it (audited)",
     ("partners.forms.OrganisationForm", "status"): "unit admins only",
     ("training.forms.SessionForm", "status"): "training admins only",
-    ("partners.meeting_forms.ActionForm", "owner"): "checked by action_add (eligible_owners)",
+    ("partners.meetings.forms.ActionForm", "owner"): "checked by action_add (eligible_owners)",
     ("partners.forms.ShareForm", "organisation"): "the partner to share with (lead, audited)",
     ("training.forms.ApplicationForm", "organisation"): "the applicant's employer (free text)",
 }
@@ -66,9 +66,11 @@ def _form_classes() -> list[type[forms.BaseForm]]:
     found = []
     for app in PROJECT_APPS:
         package = importlib.import_module(app)
-        for info in pkgutil.iter_modules(package.__path__):
-            if info.name == "forms" or info.name.endswith("_forms"):
-                module = importlib.import_module(f"{app}.{info.name}")
+        # Sub-packages too: a part of an app (``evidence.proof``) keeps its own forms.
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{app}."):
+            name = info.name.rsplit(".", 1)[-1]
+            if name == "forms" or name.endswith("_forms"):
+                module = importlib.import_module(info.name)
                 found += [
                     cls
                     for _name, cls in inspect.getmembers(module, inspect.isclass)

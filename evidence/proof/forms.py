@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Case, CasePerson, Crime, Incident, ModeOfLiability
 from cases.selectors import PersonRow
 from evidence.models import Allegation, EvidenceItem, EvidenceLink
-from evidence.proof import is_contextual, liability_modes
+from evidence.proof.selectors import is_contextual, liability_modes
 
 Assessment = EvidenceLink.Assessment
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from evidence import proof_views as views
+from evidence.proof import views
 
 app_name = "proof"
 

@@ -1,6 +1,7 @@
-"""Pages of the proof matrix. Allegations and links load through ``evidence.proof`` (404 for
-anything of a case the user may not see, 403 for writes without the contribute permission);
-every read of a matrix is audited; persons appear through ``person_rows`` labels only."""
+"""Pages of the proof matrix. Allegations and links load through ``evidence.proof.selectors``
+(404 for anything of a case the user may not see, 403 for writes without the contribute
+permission); every read of a matrix is audited; persons appear through ``person_rows`` labels
+only."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from cases import permissions as P
 from cases.selectors import CaseAccess, PersonRow, case_access, person_rows
 from custos.csv import csv_response
 from custos.forms import add_service_errors
-from evidence import proof
 from evidence.models import Allegation
-from evidence.proof_forms import AllegationForm, ItemLinkForm, LinkForm, ReviseForm, WithdrawForm
+from evidence.proof import selectors, services
+from evidence.proof.forms import AllegationForm, ItemLinkForm, LinkForm, ReviseForm, WithdrawForm
 from evidence.selectors import item_access, items_of_case
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -84,7 +85,7 @@ def overview_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     suspects = _suspects(request, access)
     entries = [
         (m, suspects.get(m.allegation.suspect_id))
-        for m in proof.matrices_of(access.case, request.user)
+        for m in selectors.matrices_of(access.case, request.user)
     ]
     _audit_read(request, access, "overview", access.case, [row for _m, row in entries if row])
     return _page(request, "evidence/proof_overview.html", access, entries=entries)
@@ -97,7 +98,7 @@ def allegation_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     form = AllegationForm(request.POST or None, case=access.case, persons=persons)
     if request.method == "POST" and form.is_valid():
         try:
-            allegation = proof.allegation_create(
+            allegation = services.allegation_create(
                 case=access.case, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -110,14 +111,16 @@ def allegation_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 @GET_POST
 def allegation_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    allegation, access = proof.allegation_access(request.user, pk, P.CONTRIBUTE)
+    allegation, access = selectors.allegation_access(request.user, pk, P.CONTRIBUTE)
     persons = person_rows(request.user, access.case)
     form = AllegationForm(
         request.POST or None, case=access.case, persons=persons, allegation=allegation
     )
     if request.method == "POST" and form.is_valid():
         try:
-            proof.allegation_update(allegation=allegation, actor=request.user, **form.cleaned_data)
+            services.allegation_update(
+                allegation=allegation, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -133,8 +136,8 @@ def allegation_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
-    allegation, access = proof.allegation_access(request.user, pk)
-    built = proof.matrix(allegation, request.user)
+    allegation, access = selectors.allegation_access(request.user, pk)
+    built = selectors.matrix(allegation, request.user)
     suspect = _suspects(request, access).get(allegation.suspect_id)
     _audit_read(request, access, "matrix", allegation, [suspect] if suspect else [])
     return _page(
@@ -149,8 +152,8 @@ def matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def matrix_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
-    allegation, access = proof.allegation_access(request.user, pk)
-    section = proof.matrix_rows_for_export(allegation, request.user)
+    allegation, access = selectors.allegation_access(request.user, pk)
+    section = selectors.matrix_rows_for_export(allegation, request.user)
     suspect = _suspects(request, access).get(allegation.suspect_id)
     _audit_read(
         request,
@@ -178,7 +181,7 @@ def _preselected(request: HttpRequest, allegation: Allegation) -> str | None:
 
 @GET_POST
 def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
-    allegation, access = proof.allegation_access(request.user, pk, P.CONTRIBUTE)
+    allegation, access = selectors.allegation_access(request.user, pk, P.CONTRIBUTE)
     items = list(items_of_case(request.user, access.case).order_by("number"))
     form = LinkForm(
         request.POST or None,
@@ -189,7 +192,7 @@ def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            proof.link_create(
+            services.link_create(
                 allegation=allegation,
                 item=data["item"],
                 actor=request.user,
@@ -217,7 +220,7 @@ def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
     item, access = item_access(request.user, item_pk, P.CONTRIBUTE)
-    allegations = list(proof.allegations_of(access.case))
+    allegations = list(selectors.allegations_of(access.case))
     only = request.GET.get("allegation", "")
     if only.isdigit() and any(a.pk == int(only) for a in allegations):
         allegations = [a for a in allegations if a.pk == int(only)]
@@ -226,7 +229,7 @@ def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            proof.link_create(
+            services.link_create(
                 item=item,
                 actor=request.user,
                 assessment=data["assessment"],
@@ -253,11 +256,11 @@ def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
 
 @GET_POST
 def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
-    link, access = proof.link_access(request.user, pk, P.CONTRIBUTE)
+    link, access = selectors.link_access(request.user, pk, P.CONTRIBUTE)
     form = ReviseForm(request.POST or None, link=link)
     if request.method == "POST" and form.is_valid():
         try:
-            proof.link_revise(link=link, actor=request.user, **form.cleaned_data)
+            services.link_revise(link=link, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -277,11 +280,11 @@ def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def link_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
-    link, access = proof.link_access(request.user, pk, P.CONTRIBUTE)
+    link, access = selectors.link_access(request.user, pk, P.CONTRIBUTE)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            proof.link_withdraw(link=link, actor=request.user, **form.cleaned_data)
+            services.link_withdraw(link=link, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -301,8 +304,8 @@ def link_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def link_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    link, access = proof.link_access(request.user, pk)
-    versions = list(proof.link_history(link))
+    link, access = selectors.link_access(request.user, pk)
+    versions = list(selectors.link_history(link))
     _audit_read(request, access, "link_history", link)
     crime = link.allegation.crime
     element = (
