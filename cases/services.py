@@ -41,12 +41,12 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
+from cases.search import search_document_for
 from cases.selectors import (
     CaseAccess,
     PersonRow,
     case_permissions,
     crime_categories_for,
-    search_document_for,
 )
 
 CASE_FIELDS = (
