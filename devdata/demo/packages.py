@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from partners.models import CaseShare, Package
-from partners.packages import services
+from partners.packages import services, worker
 from partners.packages.selectors import package_content_classification
 
 
@@ -23,10 +23,10 @@ def _render_now(package: Package) -> None:
     p12 = Path(settings.CUSTOS_SIGNING_P12)
     if not p12.is_file():  # seed_demo never runs in production: a development certificate
         make_development_certificate(p12, settings.CUSTOS_SIGNING_PASSPHRASE)
-    services.package_render_start(package.pk)
+    worker.package_render_start(package.pk)
     for part_id in package.parts.order_by("index").values_list("pk", flat=True):
-        services.package_part_render(part_id)
-    services.package_assemble(package.pk)
+        worker.package_part_render(part_id)
+    worker.package_assemble(package.pk)
 
 
 def demo_packages_seed() -> int:
