@@ -90,10 +90,11 @@ def test_verify_now_queues_a_check_of_the_item(
 
 def test_the_nightly_sweep_queues_every_file_in_batches(ev: Evidence, monkeypatch) -> None:
     from evidence import tasks
+    from evidence.services import fixity
 
     batches: list[list[int]] = []
     monkeypatch.setattr(tasks.fixity_batch, "delay", batches.append)
-    monkeypatch.setattr(tasks, "SWEEP_BATCH", 1)
+    monkeypatch.setattr(fixity, "SWEEP_BATCH", 1)
     assert fixity_sweep.run() == 1
     assert batches == [[ev.original.blob.pk]]
     assert tasks.fixity_batch.run(batches[0]) == 1

@@ -259,7 +259,7 @@ def test_a_failed_transaction_removes_the_bytes_it_stored(
     def fail(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("evidence.services.audit_record", fail)
+    monkeypatch.setattr("evidence.services.items.audit_record", fail)
     with pytest.raises(RuntimeError):
         services.item_create(
             case=world.case,
