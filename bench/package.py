@@ -291,7 +291,7 @@ def _fresh_connections() -> None:
 def render_one(package_id: int, key: str, params: dict, path: str) -> tuple:
     """A worker: renders one part to ``path`` (as a ``reports`` worker does)."""
     from partners.models import Package
-    from partners.packages import PartPlan, render_part
+    from partners.packages.pdf import PartPlan, render_part
 
     cpu = cpu_seconds()
     package = Package.objects.select_related("case").get(pk=package_id)
@@ -304,7 +304,7 @@ def render_one(package_id: int, key: str, params: dict, path: str) -> tuple:
 
 def assemble_and_sign(package_id: int, parts: list[tuple], unsigned: str, signed: str) -> tuple:
     from partners.models import Package
-    from partners.packages import assemble, sign
+    from partners.packages.pdf import assemble, sign
 
     cpu = cpu_seconds()
     package = Package.objects.select_related("case").get(pk=package_id)
@@ -336,8 +336,8 @@ def plain_render(package_id: int, path: str) -> tuple:
 
     from custos.pdf import SafeURLFetcher
     from partners.models import Package
-    from partners.packages.assemble import front_html
-    from partners.packages.render import part_html, plan_parts, stylesheet
+    from partners.packages.pdf.assemble import front_html
+    from partners.packages.pdf.render import part_html, plan_parts, stylesheet
 
     cpu = cpu_seconds()
     started = time.perf_counter()
@@ -398,7 +398,7 @@ def main() -> int:
     package_id = build_case(args.items, args.events, args.seed)
 
     from partners.models import Package
-    from partners.packages import plan_parts
+    from partners.packages.pdf import plan_parts
 
     package = Package.objects.select_related("case").get(pk=package_id)
     print(

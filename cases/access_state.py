@@ -294,9 +294,9 @@ def access_state_verify(*, seal: bool = True) -> list[str]:
     protection, identity grants and break-glass accesses, and of the evidence rows that
     decide who reads a file (``evidence.access_state``: source person, ``identifies``,
     classification, approved redactions) and of who receives a package
-    (``partners.access_state``: named recipients, disclosures, declassification), and returns
-    one line for every current row that history does not explain and every audited state
-    that is missing (an empty list when everything matches)."""
+    (``partners.packages.access_state``: named recipients, disclosures, declassification),
+    and returns one line for every current row that history does not explain and every
+    audited state that is missing (an empty list when everything matches)."""
     if seal:
         audit_seal()
     problems: list[str] = []
@@ -316,7 +316,7 @@ def access_state_verify(*, seal: bool = True) -> list[str]:
     from evidence.access_state import evidence_access_state_verify
 
     problems += evidence_access_state_verify()
-    from partners.access_state import package_access_state_verify
+    from partners.packages.access_state import package_access_state_verify
 
     problems += package_access_state_verify()
     return problems

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    from partners.meetings import overdue_actions
+    from partners.meetings.selectors import overdue_actions
     from partners.selectors import agreements_expiring_soon, shares_for_liaison
 
     user = request.user

@@ -10,11 +10,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import STAFF_ROLES, Role
 from cases.models import Case
 from partners.models import Agreement, CaseShare, PartnerMembership, PartnerOrganisation
 
-STAFF_ROLES = (Role.UNIT_ADMIN, Role.CASE_LEAD, Role.INVESTIGATOR, Role.ANALYST)
 EXPIRY_WARNING_DAYS = 60
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import recent_login_required, role_required
-from accounts.roles import Role
+from accounts.roles import STAFF_ROLES, Role
 from audit.services import audit_record, search_audited
 from cases import permissions as P
 from cases.selectors import case_access
@@ -40,7 +40,7 @@ from partners.forms import (
 from partners.models import Agreement, CaseShare
 
 GET_POST = require_http_methods(["GET", "POST"])
-STAFF = role_required(*selectors.STAFF_ROLES)
+STAFF = role_required(*STAFF_ROLES)
 UNIT_ADMIN = role_required(Role.UNIT_ADMIN)
 
 
@@ -89,8 +89,8 @@ def directory_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
-    from partners.meetings import meetings_visible_to
-    from partners.package_selectors import package_list_for
+    from partners.meetings.selectors import meetings_visible_to
+    from partners.packages.selectors import package_list_for
 
     context = {
         "org": org,

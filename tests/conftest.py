@@ -41,7 +41,7 @@ def _files_in_a_temporary_folder(settings, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="session")
 def signing_p12(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One package signing certificate for the whole run (never the developer's var/)."""
-    from partners.packages.signing import make_development_certificate
+    from partners.packages.pdf.signing import make_development_certificate
 
     path = tmp_path_factory.mktemp("signing") / "test-signing.p12"
     return make_development_certificate(path, passphrase="test-passphrase")

@@ -154,7 +154,7 @@ class Package(models.Model):
     # What the PDF prints, recorded when rendering starts: the case persons it names (not
     # protected then, or disclosed) and the items whose file names it prints. A person
     # protected, or an item marked identifying, after that is still in the PDF: the download
-    # rule compares these with the protection of today (partners.package_selectors).
+    # rule compares these with the protection of today (partners.packages.selectors).
     printed_persons = models.JSONField(null=True, blank=True, editable=False)
     printed_file_items = models.JSONField(null=True, blank=True, editable=False)
 

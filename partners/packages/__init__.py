@@ -1,27 +1,9 @@
-"""The case package renderer: plan the parts, render them (on several workers if need be),
-assemble them into one PDF/A-3b, sign it, and verify a file someone hands back.
+"""Case packages: what a tribunal receives from the unit, from request to signed PDF.
 
-Used by ``partners/tasks.py``::
-
-    plans = plan_parts(package)                      # stored as PackageSection rows
-    result = render_part(package, plan, part_file)   # one worker per part
-    pages = assemble(package, [(result, part_file), ...], unsigned_file)
-    sign(unsigned_file, signed_file)
-    verify(uploaded_file)                            # manage.py verify_package, /packages/verify/
+A package goes: requested, decided and downloaded by users (``services``, the writes;
+``selectors``, who sees a package and who may download it; ``views``, ``forms``, ``urls``
+under the ``packages`` namespace), rendered by the worker (``worker``, its state machine, step
+by step; ``tasks``, the Celery tasks that run each step), into a PDF (``pdf/``: plan, render,
+assemble, sign, verify). ``state`` holds the steps both sides share; ``access_state`` checks
+its recipients against the audit trail. The models are ``partners.models.package``.
 """
-
-from partners.packages.assemble import assemble
-from partners.packages.render import PartPlan, PartResult, plan_parts, render_part
-from partners.packages.signing import sign
-from partners.packages.verify import Verification, verify
-
-__all__ = [
-    "PartPlan",
-    "PartResult",
-    "Verification",
-    "assemble",
-    "plan_parts",
-    "render_part",
-    "sign",
-    "verify",
-]

@@ -21,7 +21,7 @@ from cases import services as case_services
 from cases.models import CasePerson
 from partners import services as partner_services
 from partners.models import Agreement, Package, PartnerMembership, PartnerOrganisation
-from partners.packages import verify
+from partners.packages.pdf import verify
 from tests.cases.conftest import open_case
 from tests.e2e.conftest import Pages, Worker, expect_message, field, log_in, member
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from partners import package_services as services
 from partners.models import Package
+from partners.packages import services
 from tests.factories import UserFactory
 from tests.partners.conftest import Partners
 from tests.urlwalk import all_routes

@@ -21,11 +21,11 @@ from pypdf import PdfReader
 from audit.models import AuditEvent
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
-from partners import package_services as services
 from partners import services as partner_services
 from partners.models import Package, PackageSection
-from partners.packages import verify
-from partners.tasks import assemble_package, render_package, render_package_part
+from partners.packages import services, worker
+from partners.packages.pdf import verify
+from partners.packages.tasks import assemble_package, render_package, render_package_part
 from tests.evidence.conftest import PDF, hashed_upload
 from tests.partners.conftest import Partners
 
@@ -162,12 +162,12 @@ def test_a_package_stuck_after_its_worker_died_is_rendered_again(approved: Packa
     parts = list(approved.parts.order_by("index"))
     render_package_part(parts[0].pk)
     # The worker rendering the second part is killed: its claim stays behind.
-    long_ago = timezone.now() - services.STUCK_AFTER - timedelta(minutes=1)
+    long_ago = timezone.now() - worker.STUCK_AFTER - timedelta(minutes=1)
     PackageSection.objects.filter(pk=parts[1].pk).update(
         status=PackageSection.Status.RENDERING, claimed_at=long_ago
     )
     Package.objects.filter(pk=approved.pk).update(claimed_at=long_ago)
-    assert services.packages_requeue_stuck() == 1
+    assert worker.packages_requeue_stuck() == 1
     approved.refresh_from_db()
     assert approved.status == Package.Status.QUEUED
     run_worker_steps(approved)
@@ -180,7 +180,7 @@ def test_a_package_stuck_after_its_worker_died_is_rendered_again(approved: Packa
 
 def test_a_recent_claim_is_not_taken_for_a_stuck_one(approved: Package) -> None:
     render_package(approved.pk)
-    assert services.packages_requeue_stuck() == 0
+    assert worker.packages_requeue_stuck() == 0
     approved.refresh_from_db()
     assert approved.status == Package.Status.RENDERING
 
@@ -197,7 +197,7 @@ def test_a_failed_part_fails_the_package_which_says_why_and_can_be_retried(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("partners.packages.render_part", broken)
+    monkeypatch.setattr("partners.packages.pdf.render_part", broken)
     monkeypatch.setattr(render_package_part, "max_retries", 0)
     with pytest.raises(OSError, match="disk full"):
         render_package_part(part.pk)

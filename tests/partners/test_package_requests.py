@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from audit.models import AuditEvent
-from partners import package_selectors as selectors
-from partners import package_services as services
 from partners.models import CaseShare, Package
+from partners.packages import selectors, services, worker
 from tests.partners.conftest import Partners
 
 ALL = services.Scope(sections=list(Package.Section.values))
@@ -372,7 +371,7 @@ def test_the_expiry_job_marks_expired_and_removes_the_file(
     Package.objects.filter(pk=package.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     name = package.pdf.name
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.package_expire_due() == 1
+        assert worker.package_expire_due() == 1
     package.refresh_from_db()
     assert package.status == Package.Status.EXPIRED
     assert package.sha256  # kept: a copy can still be recognised

@@ -24,7 +24,7 @@ from cases import services as case_services
 from cases.models import CaseMember, CaseNote
 from evidence import services as evidence_services
 from evidence.models import CustodyTransfer, EvidenceLink
-from partners import meetings
+from partners.meetings import services as meetings
 from partners.models import Contact, FollowUpAction, Meeting, Package
 from tests.cases.conftest import WITNESS_NAME, World, break_glass, world  # noqa: F401
 from tests.evidence.conftest import Evidence, ev, evidence_storage  # noqa: F401
@@ -76,7 +76,7 @@ class Hostile:
 
 
 def _package(p: Partners) -> Package:
-    from partners import package_services
+    from partners.packages import services as package_services
 
     return package_services.package_request(
         actor=p.liaison_a,

@@ -23,7 +23,7 @@ from cases.selectors import person_row
 from evidence import access, services
 from evidence.models import EvidenceFile, EvidenceItem
 from partners.models import Package
-from partners.packages import content
+from partners.packages.pdf import content
 from tests.cases.conftest import WITNESS_NAME, World, open_case
 from tests.evidence.conftest import PDF, hashed_upload
 

@@ -30,9 +30,10 @@ from cases import services as case_services
 from cases.models import CaseMember
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
-from partners import package_services
 from partners import services as partner_services
 from partners.models import Package, PartnerMembership
+from partners.packages import services as package_services
+from partners.packages import worker as package_worker
 from tests.evidence.conftest import PDF, evidence_storage, hashed_upload  # noqa: F401
 from tests.factories import UserFactory
 from tests.partners.conftest import Partners
@@ -55,10 +56,10 @@ def _request(p: Partners) -> Package:
 
 def _render(package: Package) -> bytes:
     """What the workers do, in this process."""
-    package_services.package_render_start(package.pk)
+    package_worker.package_render_start(package.pk)
     for part_id in package.parts.order_by("index").values_list("pk", flat=True):
-        package_services.package_part_render(part_id)
-    package_services.package_assemble(package.pk)
+        package_worker.package_part_render(part_id)
+    package_worker.package_assemble(package.pk)
     package.refresh_from_db()
     assert package.status == Package.Status.READY
     return package.pdf.read()
@@ -340,7 +341,7 @@ def test_an_approver_cannot_disclose_an_identity_they_do_not_hold(
 def test_a_confidential_package_for_a_restricted_recipient_needs_a_declassification(
     client: Client, partners: Partners
 ) -> None:
-    from partners.packages.assemble import marking
+    from partners.packages.pdf.assemble import marking
 
     w = partners.world
     User.objects.filter(pk=partners.liaison_a.pk).update(clearance=Clearance.RESTRICTED)
@@ -469,7 +470,7 @@ def test_an_oversized_file_is_refused_while_it_streams(
 
 
 def test_an_approved_package_verifies_clean(disclosed: Disclosed) -> None:
-    from partners.access_state import package_access_state_verify
+    from partners.packages.access_state import package_access_state_verify
 
     assert package_access_state_verify() == []
 
@@ -496,7 +497,7 @@ def test_a_recipient_or_disclosure_added_behind_the_approval_is_named(
 def test_a_release_level_or_status_set_behind_the_services_is_named(
     disclosed: Disclosed,
 ) -> None:
-    from partners.access_state import package_access_state_verify
+    from partners.packages.access_state import package_access_state_verify
 
     Package.objects.filter(pk=disclosed.package.pk).update(declassified_to=Clearance.UNCLASSIFIED)
     forged = _request(disclosed.p)

@@ -10,8 +10,9 @@ from pypdf import PdfReader
 
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
-from partners import package_services
 from partners.models import Package
+from partners.packages import services as package_services
+from partners.packages import worker as package_worker
 from tests.cases.conftest import open_case
 from tests.evidence.conftest import PDF, hashed_upload
 from tests.security.conftest import CANARY, CASE_CANARY, NOTE_CANARY, Hostile
@@ -20,10 +21,10 @@ OTHER_CASE_CANARY = "CANARY-OTHER-CASE-3K"
 
 
 def _render(package: Package) -> str:
-    package_services.package_render_start(package.pk)
+    package_worker.package_render_start(package.pk)
     for part_id in package.parts.order_by("index").values_list("pk", flat=True):
-        package_services.package_part_render(part_id)
-    package_services.package_assemble(package.pk)
+        package_worker.package_part_render(part_id)
+    package_worker.package_assemble(package.pk)
     package.refresh_from_db()
     assert package.status == Package.Status.READY
     reader = PdfReader(io.BytesIO(package.pdf.read()))

@@ -13,7 +13,7 @@ from celery.signals import before_task_publish
 
 from accounts.services import notification_send
 from custos.celery import app
-from partners import package_services
+from partners.packages import services as package_services
 from tests.security.conftest import CANARY, CASE_CANARY, NOTE_CANARY, Hostile
 from training.services import certificate_issue
 

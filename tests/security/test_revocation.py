@@ -7,10 +7,10 @@ from django.test import Client
 from django.urls import reverse
 
 from cases import services as case_services
-from partners import package_services
 from partners import services as partner_services
 from partners.models import Package
-from partners.tasks import render_package
+from partners.packages import services as package_services
+from partners.packages.tasks import render_package
 from tests.conftest import text_of
 from tests.security.conftest import CANARY, Hostile
 

@@ -62,8 +62,8 @@ def _package(text: str) -> bytes:
     from accounts.roles import Role
     from cases import services as case_services
     from cases.models import CasePerson
-    from partners import packages as pipeline
     from partners.models import Package
+    from partners.packages import pdf as pipeline
     from tests.cases.conftest import open_case
     from tests.factories import UserFactory
 

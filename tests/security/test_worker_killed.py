@@ -93,7 +93,7 @@ def _package_job() -> RenderJob:
     stuck-package job (which renders again only the parts that were not finished)."""
     from accounts.roles import Role
     from partners.models import Package, PackageSection
-    from partners.tasks import render_package, requeue_stuck_packages
+    from partners.packages.tasks import render_package, requeue_stuck_packages
     from tests.cases.conftest import open_case
     from tests.factories import UserFactory
 
@@ -115,7 +115,7 @@ def _package_job() -> RenderJob:
         return package.pk
 
     def age(pk: int) -> None:
-        from partners.package_services import STUCK_AFTER
+        from partners.packages.worker import STUCK_AFTER
 
         past = timezone.now() - STUCK_AFTER - timedelta(minutes=1)
         Package.objects.filter(pk=pk).update(claimed_at=past)
@@ -126,7 +126,7 @@ def _package_job() -> RenderJob:
         return sorted(p for p in Path(settings.MEDIA_ROOT).rglob(f"{uid}.pdf") if p.is_file())
 
     return RenderJob(
-        renderer="partners.packages:render_part",
+        renderer="partners.packages.pdf:render_part",
         queue="reports",
         create=create,
         enqueue=lambda pk: render_package.delay(pk),

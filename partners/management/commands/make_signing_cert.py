@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.packages.signing import make_development_certificate
+from partners.packages.pdf.signing import make_development_certificate
 
 
 class Command(BaseCommand):

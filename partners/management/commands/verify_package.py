@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.packages import verify
+from partners.packages.pdf import verify
 
 
 class Command(BaseCommand):

@@ -16,8 +16,8 @@ from pypdf import PdfReader
 
 from evidence.models import CustodyEvent, EvidenceFile
 from partners.models import Package
-from partners.packages import assemble, plan_parts, render_part, sign, verify
-from partners.packages.content import hash_lines, manifest_filename
+from partners.packages.pdf import assemble, plan_parts, render_part, sign, verify
+from partners.packages.pdf.content import hash_lines, manifest_filename
 from tests.cases.conftest import WITNESS_NAME
 from tests.partners.packages.conftest import Packaged, fonts_of
 
@@ -162,7 +162,7 @@ def check_signature_with_pyhanko(built: tuple[bytes, int]) -> None:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    from partners.packages.signing import signing_certificate
+    from partners.packages.pdf.signing import signing_certificate
 
     data, _pages = built
     signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
@@ -255,7 +255,7 @@ def test_make_signing_cert_writes_a_usable_certificate_once(settings, tmp_path: 
     assert settings.CUSTOS_SIGNING_P12.read_bytes() == first
     with pytest.raises(CommandError, match="exists"):
         call_command("make_signing_cert", stdout=io.StringIO())
-    from partners.packages.signing import signer
+    from partners.packages.pdf.signing import signer
 
     subject = signer().signing_cert.subject.human_friendly
     assert "Common Name: Custos development signing" in subject

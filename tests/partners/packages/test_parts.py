@@ -11,9 +11,9 @@ from cases.models import Case, Incident
 from custos.pdf import SafeURLFetcher
 from evidence.models import EvidenceFile
 from partners.models import Package, PackageDisclosure
-from partners.packages import PartPlan, plan_parts, render_part
-from partners.packages import render as render_module
-from partners.packages.content import hash_lines
+from partners.packages.pdf import PartPlan, plan_parts, render_part
+from partners.packages.pdf import render as render_module
+from partners.packages.pdf.content import hash_lines
 from tests.cases.conftest import WITNESS_NAME
 from tests.partners.packages.conftest import HOSTILE, Packaged, fonts_of, make_package
 

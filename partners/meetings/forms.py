@@ -10,7 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from partners.meetings import eligible_owners, eligible_participants
+from partners.meetings.selectors import eligible_owners, eligible_participants
 from partners.models import Contact, FollowUpAction, Meeting, PartnerOrganisation
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

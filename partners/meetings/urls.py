@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners import meeting_views as views
+from partners.meetings import views
 
 app_name = "meetings"
 

@@ -13,7 +13,7 @@ from accounts.models import Clearance, User
 from cases.models import Case, CasePerson
 from evidence.models import Allegation, EvidenceItem
 from partners.models import Package
-from partners.package_selectors import disclosable_persons, liaisons_of
+from partners.packages.selectors import disclosable_persons, liaisons_of
 
 
 class _ItemChoice(forms.ModelMultipleChoiceField):

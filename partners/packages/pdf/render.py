@@ -23,7 +23,7 @@ from custos.pdf import SafeURLFetcher, static_file_url
 from evidence.models import EvidenceFile, EvidenceItem
 from evidence.proof import matrix_rows_for_export
 from partners.models import Package
-from partners.packages import content
+from partners.packages.pdf import content
 
 STYLESHEET = "reports/package.css"
 

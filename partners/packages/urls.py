@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners import package_views as views
+from partners.packages import views
 
 app_name = "packages"
 

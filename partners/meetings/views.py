@@ -1,4 +1,4 @@
-"""Meeting pages. Every view of one meeting loads it through ``meetings.meeting_get``: 404 for
+"""Meeting pages. Every view of one meeting loads it through ``selectors.meeting_get``: 404 for
 a meeting the user may not see, 403 for an action their role does not allow."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from accounts.decorators import role_required
 from audit.services import audit_record
 from custos.forms import add_service_errors
 from custos.uploads import access_before_body
-from partners import meetings as M
-from partners.meeting_forms import ActionForm, MeetingFilterForm, MeetingForm
+from partners.meetings import selectors, services
+from partners.meetings.forms import ActionForm, MeetingFilterForm, MeetingForm
 from partners.models import Meeting
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -32,12 +32,12 @@ def _form_data(form: MeetingForm) -> dict[str, object]:
     return data
 
 
-@role_required(*M.LIST_ROLES)
+@role_required(*selectors.LIST_ROLES)
 @require_GET
 def meeting_list_view(request: HttpRequest) -> HttpResponse:
     form = MeetingFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    meetings = M.meeting_list(
+    meetings = selectors.meeting_list(
         request.user, kind=filters.get("kind") or "", when=filters.get("when") or ""
     )
     page = Paginator(meetings, 25).get_page(request.GET.get("page"))
@@ -50,31 +50,31 @@ def meeting_list_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "overdue": M.overdue_actions(request.user)[:50],
-            "can_manage": M.may_manage(request.user),
+            "overdue": selectors.overdue_actions(request.user)[:50],
+            "can_manage": selectors.may_manage(request.user),
         },
     )
 
 
 def _manager(request: HttpRequest) -> None:
-    if not M.may_manage(request.user):
+    if not selectors.may_manage(request.user):
         raise PermissionDenied
 
 
 def _meeting_manager(request: HttpRequest, pk: int) -> None:
-    M.meeting_get(request.user, pk)
+    selectors.meeting_get(request.user, pk)
     _manager(request)
 
 
 # The minutes are uploaded with the form: access is decided before the body is read.
 @access_before_body(_manager)
-@role_required(*M.MANAGERS)
+@role_required(*selectors.MANAGERS)
 @GET_POST
 def meeting_create_view(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = M.meeting_create(
+            meeting = services.meeting_create(
                 actor=request.user, minutes=form.cleaned_data.get("minutes"), **_form_data(form)
             )
         except ValidationError as error:
@@ -88,10 +88,10 @@ def meeting_create_view(request: HttpRequest) -> HttpResponse:
 def _detail_page(
     request: HttpRequest, meeting: Meeting, action_form: ActionForm | None = None
 ) -> HttpResponse:
-    can_manage = M.may_manage(request.user)
+    can_manage = selectors.may_manage(request.user)
     actions = list(meeting.actions.select_related("owner", "done_by"))
     for action in actions:
-        action.can_complete = not action.done and M.may_complete(request.user, action)
+        action.can_complete = not action.done and selectors.may_complete(request.user, action)
     if can_manage and action_form is None:
         action_form = ActionForm(meeting=meeting, prefix="action")
     return render(
@@ -114,7 +114,7 @@ def _detail_page(
 
 @require_GET
 def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = M.meeting_get(request.user, pk)
+    meeting = selectors.meeting_get(request.user, pk)
     with transaction.atomic():
         audit_record(actor=request.user, action="meeting.viewed", target=meeting)
     return _detail_page(request, meeting)
@@ -123,14 +123,14 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @access_before_body(_meeting_manager)
 @GET_POST
 def meeting_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = M.meeting_get(request.user, pk)
-    if not M.may_manage(request.user):
+    meeting = selectors.meeting_get(request.user, pk)
+    if not selectors.may_manage(request.user):
         raise PermissionDenied
     # A copy: a ModelForm writes into its instance while validating.
     form = MeetingForm(request.POST or None, request.FILES or None, instance=copy.copy(meeting))
     if request.method == "POST" and form.is_valid():
         try:
-            M.meeting_update(
+            services.meeting_update(
                 meeting=meeting,
                 actor=request.user,
                 minutes=form.cleaned_data.get("minutes"),
@@ -146,13 +146,13 @@ def meeting_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def action_add_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = M.meeting_get(request.user, pk)
-    if not M.may_manage(request.user):
+    meeting = selectors.meeting_get(request.user, pk)
+    if not selectors.may_manage(request.user):
         raise PermissionDenied
     form = ActionForm(request.POST, meeting=meeting, prefix="action")
     if form.is_valid():
         try:
-            M.action_add(meeting=meeting, actor=request.user, **form.cleaned_data)
+            services.action_add(meeting=meeting, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -163,12 +163,12 @@ def action_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def action_complete_view(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
-    meeting = M.meeting_get(request.user, pk)
-    action = M.action_get(meeting, action_pk)
-    if not M.may_complete(request.user, action):
+    meeting = selectors.meeting_get(request.user, pk)
+    action = selectors.action_get(meeting, action_pk)
+    if not selectors.may_complete(request.user, action):
         raise PermissionDenied
     was_done = action.done
-    M.action_complete(action=action, actor=request.user)
+    services.action_complete(action=action, actor=request.user)
     if was_done:
         messages.info(request, _("This action was already done."))
     else:
@@ -178,7 +178,7 @@ def action_complete_view(request: HttpRequest, pk: int, action_pk: int) -> HttpR
 
 @require_GET
 def minutes_download_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = M.meeting_get(request.user, pk)
+    meeting = selectors.meeting_get(request.user, pk)
     if not meeting.minutes:
         raise Http404
     with transaction.atomic():

@@ -20,8 +20,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partners.models import Package
-from partners.packages import content
-from partners.packages.render import PartResult, render_html
+from partners.packages.pdf import content
+from partners.packages.pdf.render import PartResult, render_html
 
 TOC_LEVELS = 2  # headings deeper than this are in the outline only
 UID_KEYWORD = "custos-package-uid:"

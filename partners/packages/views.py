@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import Clearance
-from accounts.roles import Role
+from accounts.roles import STAFF_ROLES, Role
 from audit.services import audit_record
 from cases import permissions as P
 from cases.selectors import case_access
@@ -35,15 +35,14 @@ from cases.services import case_read_record
 from custos.forms import add_service_errors
 from custos.uploads import authorise_before_body
 from custos.views import confirm_action
-from partners import package_selectors as selectors
-from partners import package_services as services
-from partners.package_forms import (
+from partners.packages import selectors, services
+from partners.packages.forms import (
     PackageDecisionForm,
     PackageRequestForm,
     PackageRevokeForm,
     PackageVerifyForm,
 )
-from partners.selectors import STAFF_ROLES
+from partners.packages.pdf import verify
 
 GET_POST = require_http_methods(["GET", "POST"])
 STAFF_OR_LIAISON = role_required(*STAFF_ROLES, Role.TRIBUNAL_LIAISON)
@@ -350,7 +349,6 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     """The unit's staff and tribunal liaisons (who make and receive packages) may check a PDF:
     they learn whether we issued it, whether it is intact and signed, and for which package
     and recipient. Nothing else about the package."""
-    from partners.packages import verify
 
     form = PackageVerifyForm(request.POST or None, request.FILES or None)
     result = None

@@ -136,7 +136,7 @@ class Exposure:
 
 def package_exposure(package: Package) -> Exposure:
     from evidence.access import identities_of_items
-    from partners.packages.content import scoped_items
+    from partners.packages.pdf.content import scoped_items
 
     disclosed = disclosed_identities(package)
     identities = set(disclosed)

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from django.utils.translation import gettext as _
 
 from partners.models import Package
-from partners.packages.assemble import UID_KEYWORD
+from partners.packages.pdf.assemble import UID_KEYWORD
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _signature_valid(reader: object) -> bool:
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
-    from partners.packages.signing import signing_certificate
+    from partners.packages.pdf.signing import signing_certificate
 
     signatures = reader.embedded_signatures
     if len(signatures) != 1:
