@@ -181,20 +181,7 @@ def demo_cases_seed() -> int:
     for spec in CASES:
         if Case.objects.filter(title=spec["title"], referral_source=DEMO_MARK).exists():
             continue
-        fields = {
-            k: spec[k]
-            for k in (
-                "title",
-                "summary",
-                "situation",
-                "countries",
-                "period_start",
-                "period_end",
-                "classification",
-                "priority",
-                "sgbv",
-            )
-        }
+        fields = {k: spec[k] for k in services.CASE_FIELDS if k in spec}
         case = services.case_create(
             actor=lead,
             referral_source=DEMO_MARK,

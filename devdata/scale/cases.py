@@ -21,6 +21,7 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
+from cases.search import search_document
 from devdata.scale.users import Team
 from devdata.scale.words import EVENTS, FAMILY, GIVEN, PLACES, PROTECTABLE, SITUATIONS
 
@@ -69,7 +70,7 @@ def case_add(
     custodians = [lead, *investigators, *named]
 
     # Incidents.
-    incident_texts: list[str] = []
+    incident_texts: list[tuple[str, str, str, str]] = []
     crime_ids = list(crimes)
     alleged: set[str] = set()
     for _ in range(rng.randint(1, 3)):
@@ -103,7 +104,7 @@ def case_add(
         crime = rng.choice(crime_ids)
         alleged.add(crimes[crime])
         batch.add(Incident.crimes.through, {"incident_id": incident_id, "crime_id": crime})
-        incident_texts += [i_title, description, i_place, i_area]
+        incident_texts.append((i_title, description, i_place, i_area))
 
     # Persons: a suspect and a few victims and witnesses, some protected.
     pseudonyms: list[str] = []
@@ -171,10 +172,13 @@ def case_add(
     # The case row, its crimes, team, permissions and history.
     case_crimes = rng.sample(crime_ids, rng.randint(1, 2))
     alleged.update(crimes[crime] for crime in case_crimes)
-    search_document = "\n".join(
-        p
-        for p in [reference, title, summary, SITUATIONS[country], *incident_texts, *pseudonyms]
-        if p
+    document = search_document(  # the product's own function, as case services store it
+        reference=reference,
+        title=title,
+        summary=summary,
+        situation=SITUATIONS[country],
+        incidents=incident_texts,
+        pseudonyms=pseudonyms,
     )
     batch.add(
         Case,
@@ -194,7 +198,7 @@ def case_add(
             "priority": rng.choice([p.value for p in Case.Priority]),
             "referral_source": "NGO report",
             "status": status,
-            "search_document": search_document,
+            "search_document": document,
             **{
                 Case.crime_category_flag(c): c in alleged
                 for c in Crime.Category  # the flags as cases.services sets them

@@ -49,12 +49,12 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
+from cases.services import PSEUDONYM_PREFIX
 from devdata.scale.audit import audit_write
 from devdata.scale.cases import case_add
 from devdata.scale.evidence import items_write
 from devdata.scale.rows import Batch, Sink, Table
 from devdata.scale.users import INVESTIGATOR_20K, INVESTIGATOR_200, named_members, scale_users
-from devdata.scale.words import PSEUDONYM_PREFIX
 from evidence.models import CustodyEvent, EvidenceItem
 
 FIRST_YEAR, LAST_YEAR = 2016, 2026

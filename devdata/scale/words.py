@@ -133,12 +133,3 @@ PROTECTABLE = (
     CasePerson.Role.INSIDER_WITNESS,
     CasePerson.Role.SOURCE,
 )
-PSEUDONYM_PREFIX = {
-    CasePerson.Role.SUSPECT: "S",
-    CasePerson.Role.VICTIM: "V",
-    CasePerson.Role.WITNESS: "W",
-    CasePerson.Role.VICTIM_WITNESS: "W",
-    CasePerson.Role.INSIDER_WITNESS: "W",
-    CasePerson.Role.EXPERT: "E",
-    CasePerson.Role.SOURCE: "SRC",
-}
