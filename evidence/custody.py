@@ -42,7 +42,7 @@ def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     """The exact bytes an event's hash covers, from plain values keyed as
     :data:`HASHED_FIELDS` (a missing file or late reason may be left out).
 
-    A pure function: the services, the migrations and ``cases/scale.py`` all hash through it.
+    A pure function: the services, the migrations and ``devdata.scale`` all hash through it.
     The file of a ``file_attached`` event and the reason of a late entry are part of the form
     only when set, so that the hash of every event recorded before they existed stays valid.
     """
