@@ -48,26 +48,55 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.visible_to(user)
 
 
-def case_permissions(user: User, case: Case) -> frozenset[str]:
-    """The user's permissions on ``case``, read from guardian's per-case table.
+def _permissions(user: User, case: Case, *, break_glass: bool | None = None) -> frozenset[str]:
+    """The rule for a user's permissions on a case (one query, two without ``break_glass``).
 
-    Read directly (not through ``user.has_perm``), so that no superuser flag or global
-    permission grants anything. A live break-glass access gives read access only.
-    """
+    Read from guardian's per-case table (not through ``user.has_perm``), so that no superuser
+    flag or global permission grants anything; nothing for a user not cleared for the case's
+    classification. A live break-glass access gives read access only: ``break_glass`` says
+    whether the user holds one, or ``None`` to look it up when it matters."""
     if not user.is_authenticated or not user.is_active or user.clearance < case.classification:
         return frozenset()
     perms = set(
-        CaseUserObjectPermission.objects.filter(user=user, content_object=case).values_list(
+        CaseUserObjectPermission.objects.filter(user=user, content_object_id=case.pk).values_list(
             "permission__codename", flat=True
         )
     )
-    if P.VIEW not in perms and (
-        BreakGlassAccess.objects.filter(
-            case=case, user=user, expires_at__gt=timezone.now()
-        ).exists()
-    ):
-        perms.add(P.VIEW)
+    if P.VIEW not in perms:
+        if break_glass is None:
+            break_glass = BreakGlassAccess.objects.filter(
+                case=case, user=user, expires_at__gt=timezone.now()
+            ).exists()
+        if break_glass:
+            perms.add(P.VIEW)
     return frozenset(perms & P.ALL_CASE_PERMISSIONS)
+
+
+def case_permissions(user: User, case: Case) -> frozenset[str]:
+    """The user's permissions on ``case``, for a caller that already holds the case: what its
+    team role grants (guardian's per-case table, never a superuser flag or a global
+    permission), nothing without the clearance, and read access only through a live
+    break-glass access."""
+    return _permissions(user, case)
+
+
+def _case_with_access(user: User, pk: int) -> Case | None:
+    """One case with, annotated, whether ``user`` holds a live break-glass access to it
+    (``user_break_glass``) and their team role (``user_role``, ``None`` off the team)."""
+    return (
+        Case.objects.filter(pk=pk)
+        .annotate(
+            user_break_glass=Exists(
+                BreakGlassAccess.objects.filter(
+                    case=OuterRef("pk"), user=user, expires_at__gt=timezone.now()
+                )
+            ),
+            user_role=Subquery(
+                CaseMember.objects.filter(case=OuterRef("pk"), user=user).values("role")[:1]
+            ),
+        )
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -97,31 +126,38 @@ class CaseAccess:
 
 def case_access(user: User, pk: int, perm: str = P.VIEW) -> CaseAccess:
     """Loads a case for ``user``: 404 unless they may see it, 403 if they may see it but
-    not do ``perm``."""
-    case = cases_visible_to(user).filter(pk=pk).first()
+    not do ``perm``. Two queries: the case with the user's break-glass access and team role,
+    then their permissions on it (the rule of ``case_permissions``, which is the rule of
+    ``Case.objects.visible_to`` for reading)."""
+    if not user.is_authenticated or not user.is_active:
+        raise Http404
+    case = _case_with_access(user, pk)
     if case is None:
         raise Http404
-    perms = case_permissions(user, case)
+    perms = _permissions(user, case, break_glass=case.user_break_glass)
     if P.VIEW not in perms:
         raise Http404
     if perm not in perms:
         raise PermissionDenied
-    role = CaseMember.objects.filter(case=case, user=user).values_list("role", flat=True).first()
-    return CaseAccess(case=case, perms=perms, role=role)
+    return CaseAccess(case=case, perms=perms, role=case.user_role)
 
 
-def case_team_access(user: User, pk: int) -> tuple[Case, bool]:
+def case_team_access(user: User, pk: int) -> tuple[Case, CaseAccess | None]:
     """A case whose team ``user`` may manage: its lead, or a unit admin (who manages teams
-    without reading case content). Returns the case and whether the user reads its content."""
-    case = Case.objects.filter(pk=pk).first()
+    without reading case content). Returns the case and, when the user reads its content,
+    their access to it (``None`` otherwise)."""
+    case = _case_with_access(user, pk) if user.is_authenticated else None
     if case is None:
         raise Http404
-    perms = case_permissions(user, case)
+    perms = _permissions(user, case, break_glass=case.user_break_glass)
+    access = CaseAccess(case=case, perms=perms, role=case.user_role) if P.VIEW in perms else None
     if P.MANAGE_TEAM in perms:
-        return case, True
+        if access is None:
+            raise Http404
+        return case, access
     if user.has_role(UserRole.UNIT_ADMIN):
-        return case, P.VIEW in perms
-    if P.VIEW in perms:
+        return case, access
+    if access is not None:
         raise PermissionDenied
     raise Http404
 

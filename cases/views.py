@@ -556,7 +556,7 @@ def team_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _team_page(request: HttpRequest, pk: int) -> HttpResponse:
-    case, reads_content = selectors.case_team_access(request.user, pk)
+    case, access = selectors.case_team_access(request.user, pk)
     form = TeamMemberForm(request.POST or None, candidates=_team_candidates(case))
     if request.method == "POST" and form.is_valid():
         try:
@@ -572,8 +572,8 @@ def _team_page(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Team member added."))
             return redirect("cases:team", pk=pk)
     context = {"case": case, "form": form, "members": selectors.team(case), "tab": "team", "P": P}
-    if reads_content:
-        context["access"] = selectors.case_access(request.user, pk)
+    if access is not None:
+        context["access"] = access
     return render(request, "cases/team.html", context)
 
 

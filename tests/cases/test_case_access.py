@@ -202,3 +202,27 @@ def test_break_glass_expires(client: Client, world: World, break_glass: User) ->
     assert "break-glass" in client.get(url).content.decode()
     expire_break_glass(world)
     assert client.get(url).status_code == 404
+
+
+def test_loading_a_case_for_a_view_costs_at_most_two_queries(
+    world: World, break_glass: User, django_assert_max_num_queries: Callable
+) -> None:
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from cases import permissions as P
+    from cases.selectors import case_access
+
+    with django_assert_max_num_queries(2):
+        lead = case_access(world.lead, world.case.pk, P.MANAGE_TEAM)
+    assert lead.role == CaseMember.Role.LEAD and P.GRANT_IDENTITY in lead.perms
+    with django_assert_max_num_queries(2):
+        analyst = case_access(world.analyst, world.case.pk)
+    assert (analyst.role, analyst.perms) == (CaseMember.Role.ANALYST, {P.VIEW})
+    with django_assert_max_num_queries(2):
+        glass = case_access(break_glass, world.case.pk)
+    assert glass.via_break_glass and glass.perms == {P.VIEW} and glass.role is None
+    with django_assert_max_num_queries(2), pytest.raises(PermissionDenied):
+        case_access(world.analyst, world.case.pk, P.CONTRIBUTE)
+    with django_assert_max_num_queries(2), pytest.raises(Http404):
+        case_access(world.colleague, world.case.pk)
