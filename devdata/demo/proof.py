@@ -8,8 +8,8 @@ from django.db import transaction
 from accounts.models import User
 from cases.models import Case, CasePerson, Crime, ModeOfLiability
 from devdata.demo.cases import DEMO_MARK
-from evidence import proof
 from evidence.models import EvidenceItem, EvidenceLink
+from evidence.proof import services as proof
 
 Assessment = EvidenceLink.Assessment
 
