@@ -4,6 +4,7 @@ incidents, persons (some protected) and teams, so that `make run` shows a living
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 
@@ -13,7 +14,7 @@ from cases.models import Case, CasePerson, Crime
 
 DEMO_MARK = "Demo data (fictional)"
 
-CASES = [
+CASES: list[dict[str, Any]] = [
     {
         "title": "[DEMO] Shelling of Eastbrook market",
         "summary": (

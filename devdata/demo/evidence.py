@@ -99,6 +99,7 @@ def demo_evidence_seed() -> int:
         language="English",
         storage_location="Digital vault",
     )
+    assert added is not None  # noqa: S101 - the statement was created with its file
     redacted = services.file_add(
         item=statement,
         actor=investigator,

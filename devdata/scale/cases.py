@@ -221,18 +221,18 @@ def case_add(
         case_id=pk,
         details={},
     )
-    for user, role in members:
+    for user, member_role in members:
         batch.add(
             CaseMember,
             {
                 "case_id": pk,
                 "user_id": user,
-                "role": role,
+                "role": member_role,
                 "added_by_id": lead,
                 "added_at": opened,
             },
         )
-        for perm in P.ROLE_PERMISSIONS[role]:
+        for perm in P.ROLE_PERMISSIONS[member_role]:
             batch.add(
                 CaseUserObjectPermission,
                 {"user_id": user, "permission_id": perm_ids[perm], "content_object_id": pk},
@@ -245,9 +245,9 @@ def case_add(
                 action="case.member_added",
                 target_type="cases.casemember",
                 target_id="",
-                target_label=f"({role})",
+                target_label=f"({member_role})",
                 case_id=pk,
-                details={"role": role, "user_id": user},
+                details={"role": member_role, "user_id": user},
             )
     batch.add(
         StatusChange,

@@ -32,7 +32,7 @@ class Table:
         self.model = model
         self.name = model._meta.db_table
         fields = [f for f in model._meta.concrete_fields]
-        self.columns = [f.column for f in fields]
+        self.columns = [str(f.column) for f in fields]
         self.defaults: list[Any] = []
         for f in fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
@@ -123,8 +123,8 @@ class Batch:
         sink = self.sink
         # Local ids (1..n) of incidents, persons and case persons become reserved ids.
         remap: dict[Any, int] = {}
-        for model in (Incident, Person, CasePerson):
-            remap[model] = sink.reserve_ids(model, len(self.rows[model])) - 1
+        for reserved in (Incident, Person, CasePerson):
+            remap[reserved] = sink.reserve_ids(reserved, len(self.rows[reserved])) - 1
         idx = {m: self.t[m].columns.index for m in self.t}
 
         def shift(model: Any, columns: dict[str, Any]) -> None:

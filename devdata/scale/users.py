@@ -70,7 +70,7 @@ def scale_users(n_cases: int, now: datetime) -> Team:
         batch_size=2000,
     )
 
-    def pool(role: str) -> list[int]:
+    def pool(role: UserRole) -> list[int]:
         return [ids[u] for u, r in wanted if r == role and u.startswith(pools[role][0] + "_")]
 
     return Team(
