@@ -378,6 +378,8 @@ CELERY_TASK_ROUTES = {
     "partners.tasks.assemble_package": {"queue": "reports"},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# The requeue_stuck_* sweeps run at least every ten minutes: a stalled job is retried within
+# its lease (custos/jobs.py) and one interval (tests/test_jobs.py).
 CELERY_BEAT_SCHEDULE = {
     "audit-seal-chain": {
         "task": "audit.tasks.seal_audit_chain",
@@ -389,7 +391,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "training-requeue-stuck-certificates": {
         "task": "training.tasks.requeue_stuck_certificates",
-        "schedule": crontab(minute="*/15"),
+        "schedule": crontab(minute="*/10"),
     },
     "packages-requeue-stuck": {
         "task": "partners.tasks.requeue_stuck_packages",

@@ -54,7 +54,7 @@ def test_a_failed_send_is_retried_later(investigator: User, monkeypatch) -> None
     def broken(*args: object, **kwargs: object) -> None:
         raise SMTPException("relay down")
 
-    monkeypatch.setattr("accounts.tasks.send_mail", broken)
+    monkeypatch.setattr("accounts.email_delivery.send_mail", broken)
     # Outside a worker, Celery's retry would re-run at once; here it only reports the retry.
     monkeypatch.setattr(send_notification_email, "retry", lambda *a, exc=None, **k: Retry(exc=exc))
     with pytest.raises(Retry):
@@ -122,17 +122,19 @@ def test_opening_a_notification_follows_its_link(client: Client, investigator: U
 def test_an_email_that_keeps_failing_is_given_up_after_the_last_attempt(
     investigator: User, monkeypatch
 ) -> None:
-    from accounts.tasks import MAX_ATTEMPTS
+    from accounts.email_delivery import EMAIL_JOB
 
     notification = services.notification_send(user=investigator, title="Never delivered")
-    Notification.objects.filter(pk=notification.pk).update(email_attempts=MAX_ATTEMPTS - 1)
+    Notification.objects.filter(pk=notification.pk).update(
+        email_attempts=EMAIL_JOB.limits.max_attempts - 1
+    )
 
     def broken(*args: object, **kwargs: object) -> None:
         raise SMTPException("relay down")
 
-    monkeypatch.setattr("accounts.tasks.send_mail", broken)
+    monkeypatch.setattr("accounts.email_delivery.send_mail", broken)
     send_notification_email.run(notification.pk)  # no retry is scheduled
     notification.refresh_from_db()
     assert notification.email_status == Notification.EmailStatus.FAILED
-    assert notification.email_attempts == MAX_ATTEMPTS
+    assert notification.email_attempts == EMAIL_JOB.limits.max_attempts
     assert investigator.notifications.filter(pk=notification.pk).exists()  # still in the app
