@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cases import permissions as P
-from cases.models import Case
-from cases.selectors import CaseAccess, TimelineEntry, case_access
+from cases.models import Case, CaseMember
+from cases.selectors import CaseAccess, TimelineEntry, case_permissions
 from evidence import access
 from evidence.models import (
     CustodyEvent,
@@ -25,30 +28,53 @@ from evidence.models import (
     StoredBlob,
 )
 
+M = TypeVar("M", bound=Model)
 
-def items_visible_to(user: User) -> QuerySet[EvidenceItem]:
-    """Items of the cases ``user`` may see, classified no higher than their clearance (an
-    item may be classified above its case, which is the floor)."""
+
+def load_with_case_access(
+    user: User, rows: QuerySet[M], pk: int, *, case: str, perm: str
+) -> tuple[M, CaseAccess]:
+    """The row ``pk`` of ``rows`` for ``user``, with the access to its case (at the
+    ``select_related`` path ``case``), in two queries: the row with its case and the user's
+    team role, then their permissions on the case (``case_permissions``). 404 unless they may
+    read the case (the rule of ``Case.objects.visible_to``) and ``rows`` holds the row, 403
+    without ``perm``."""
     if not user.is_authenticated:
-        return EvidenceItem.objects.none()
-    return EvidenceItem.objects.filter(
-        case__in=Case.objects.visible_to(user).values("pk"), classification__lte=user.clearance
+        raise Http404
+    role = CaseMember.objects.filter(case=OuterRef(f"{case}__pk"), user=user).values("role")
+    row = (
+        rows.filter(pk=pk).select_related(case).annotate(user_case_role=Subquery(role[:1])).first()
     )
-
-
-def items_of_case(user: User, case: Case) -> QuerySet[EvidenceItem]:
-    """The items of ``case`` that ``user`` may see (the case is already visible to them)."""
-    if not user.is_authenticated:
-        return EvidenceItem.objects.none()
-    return case.evidence.filter(classification__lte=user.clearance)
+    if row is None:
+        raise Http404
+    loaded: Case = attrgetter(case.replace("__", "."))(row)
+    perms = case_permissions(user, loaded)
+    if P.VIEW not in perms:
+        raise Http404
+    if perm not in perms:
+        raise PermissionDenied
+    return row, CaseAccess(case=loaded, perms=perms, role=row.user_case_role)
 
 
 def item_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceItem, CaseAccess]:
-    """An item for ``user``: 404 unless its case is visible to them, 403 without ``perm``."""
-    item = items_visible_to(user).select_related("case", "custodian").filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    return item, case_access(user, item.case_id, perm)
+    """An item for ``user``: 404 unless they may see it (its case, and its classification),
+    403 without ``perm``. Two queries."""
+    return load_with_case_access(
+        user,
+        EvidenceItem.objects.cleared_for(user).select_related("custodian"),
+        pk,
+        case="case",
+        perm=perm,
+    )
+
+
+def file_for_change(user: User, pk: int, perm: str = P.CHANGE) -> tuple[EvidenceFile, CaseAccess]:
+    """A file of an item ``user`` may see, for an action on it (not to read it): 404 unless
+    the item is visible, 403 without ``perm``; the service decides the rest."""
+    files = EvidenceFile.objects.filter(
+        item__in=EvidenceItem.objects.cleared_for(user).values("pk")
+    ).select_related("blob")
+    return load_with_case_access(user, files, pk, case="item__case", perm=perm)
 
 
 def file_access(user: User, pk: int) -> tuple[EvidenceFile, CaseAccess]:
@@ -64,10 +90,18 @@ def file_access(user: User, pk: int) -> tuple[EvidenceFile, CaseAccess]:
 
 def file_readable_by(user: User, file: EvidenceFile) -> bool:
     """May ``user`` name and open ``file`` (its item visible to them, the rule satisfied)?"""
-    if not items_visible_to(user).filter(pk=file.item_id).exists():
+    if not EvidenceItem.objects.visible_to(user).filter(pk=file.item_id).exists():
         return False
     reader = access.reader_for_user(user, file.item.case)
     return reader.may_read_file(file, access.identities_of(file.item))
+
+
+def transfer_access(user: User, pk: int) -> tuple[CustodyTransfer, CaseAccess]:
+    """A hand-over of an item ``user`` may see: 404 otherwise."""
+    transfers = CustodyTransfer.objects.filter(
+        item__in=EvidenceItem.objects.cleared_for(user).values("pk")
+    ).select_related("from_user", "to_user")
+    return load_with_case_access(user, transfers, pk, case="item__case", perm=P.VIEW)
 
 
 @dataclass(frozen=True)
@@ -98,30 +132,6 @@ def readable_files(user: User, item: EvidenceItem) -> ReadableFiles:
     )
 
 
-def file_for_change(user: User, pk: int, perm: str = P.CHANGE) -> tuple[EvidenceFile, CaseAccess]:
-    """A file of an item ``user`` may see, for an action on it (not to read it): 404 unless
-    the item is visible, 403 without ``perm``; the service decides the rest."""
-    file = (
-        EvidenceFile.objects.filter(item__in=items_visible_to(user).values("pk"), pk=pk)
-        .select_related("item__case", "blob")
-        .first()
-    )
-    if file is None:
-        raise Http404
-    return file, case_access(user, file.item.case_id, perm)
-
-
-def transfer_access(user: User, pk: int) -> tuple[CustodyTransfer, CaseAccess]:
-    transfer = (
-        CustodyTransfer.objects.filter(item__in=items_visible_to(user).values("pk"), pk=pk)
-        .select_related("item__case", "from_user", "to_user")
-        .first()
-    )
-    if transfer is None:
-        raise Http404
-    return transfer, case_access(user, transfer.item.case_id)
-
-
 def register(
     case: Case,
     *,
@@ -134,7 +144,7 @@ def register(
     """The case's items ``user`` may see, with their original (its hash is shown to every
     reader; its name is not)."""
     items = (
-        items_of_case(user, case)
+        case.evidence.cleared_for(user)
         .select_related("custodian")
         .prefetch_related(
             Prefetch(
@@ -197,7 +207,7 @@ def integrity_of_case(user: User, case: Case) -> list[IntegrityRow]:
     """The integrity of the stored files of a case as ``user`` may see it, in a constant
     number of queries."""
     files = list(
-        EvidenceFile.objects.filter(item__in=items_of_case(user, case).values("pk"))
+        EvidenceFile.objects.filter(item__in=case.evidence.cleared_for(user).values("pk"))
         .select_related("item", "blob")
         .order_by("item__number", "id")
     )
@@ -272,7 +282,7 @@ def timeline_entries(case: Case, user: User) -> list[TimelineEntry]:
     """Custody and collection events of the case's evidence ``user`` may see, for the case
     timeline (exhibit and kind of event: never a file's name)."""
     events = (
-        CustodyEvent.objects.filter(item__in=items_of_case(user, case).values("pk"))
+        CustodyEvent.objects.filter(item__in=case.evidence.cleared_for(user).values("pk"))
         .select_related("item", "actor")
         .order_by("occurred_at")
     )

@@ -13,7 +13,6 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import Clearance, User
 from accounts.roles import Role as UserRole
-from audit.services import audit_record, search_audited
+from audit.services import audit_read, audit_record, search_audited
 from cases import permissions as P
 from cases.selectors import case_access, person_rows
 from cases.services import case_read_record
@@ -43,7 +42,7 @@ from evidence.forms import (
     RegisterFilterForm,
     TransferForm,
 )
-from evidence.tasks import verify_item_fixity
+from evidence.services import fixity
 from evidence.uploads import HashingUploadHandler
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -199,8 +198,7 @@ def item_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 @require_GET
 def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="evidence.viewed", target=item)
+    audit_read(actor=request.user, action="evidence.viewed", target=item)
     rows = person_rows(request.user, item.case)
     source = next((row for row in rows if row.case_person.pk == item.source_person_id), None)
     identified = set(item.identifies.values_list("pk", flat=True))
@@ -392,9 +390,7 @@ def custody_event_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def verify_now_view(request: HttpRequest, pk: int) -> HttpResponse:
     item, _access = selectors.item_access(request.user, pk)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="evidence.fixity_requested", target=item)
-        verify_item_fixity.delay_on_commit(item.pk)
+    fixity.item_fixity_request(item=item, actor=request.user)
     messages.info(request, _("An integrity check of this item's files has been queued."))
     return redirect("evidence:detail", pk=pk)
 
@@ -407,13 +403,12 @@ def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpRespon
     blob = file.blob
     if inline and blob.preview_kind is None:
         inline = False  # only images, audio and video show inline; never HTML or SVG
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action="evidence.previewed" if inline else "evidence.downloaded",
-            target=file,
-            details={"sha256": blob.sha256},
-        )
+    audit_read(
+        actor=request.user,
+        action="evidence.previewed" if inline else "evidence.downloaded",
+        target=file,
+        details={"sha256": blob.sha256},
+    )
     # A file object, not a generator: FileResponse then streams it in blocks *and* sets
     # Content-Length and the Content-Disposition with the (already safe) file name.
     response = FileResponse(

@@ -17,22 +17,17 @@ if TYPE_CHECKING:
 
 
 class EvidenceItemQuerySet(models.QuerySet["EvidenceItem"]):
-    def visible_to(self, user: User) -> EvidenceItemQuerySet:
-        """Items of the cases ``user`` may see (``Case.objects.visible_to``), classified no
-        higher than their clearance (an item may be classified above its case, which is the
-        floor). Seeing an item is not reading its files: that is ``evidence.access``."""
+    def cleared_for(self, user: User) -> EvidenceItemQuerySet:
+        """Items classified no higher than ``user``'s clearance (an item may be classified
+        above its case, whose level is the floor): the item's own rule, on top of its case's."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(
-            case__in=Case.objects.visible_to(user).values("pk"),
-            classification__lte=user.clearance,
-        )
+        return self.filter(classification__lte=user.clearance)
 
-    def of_case_for(self, user: User, case: Case) -> EvidenceItemQuerySet:
-        """The items of ``case`` (already visible to ``user``) that ``user`` is cleared for."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(case=case, classification__lte=user.clearance)
+    def visible_to(self, user: User) -> EvidenceItemQuerySet:
+        """Items ``user`` may see: of the cases they may see (``Case.objects.visible_to``) and
+        cleared for them. Seeing an item is not reading its files (``evidence.access``)."""
+        return self.filter(case__in=Case.objects.visible_to(user).values("pk")).cleared_for(user)
 
 
 class EvidenceItem(models.Model):

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cases import permissions as P
 from cases.models import Case, Incident, ModeOfLiability
-from cases.selectors import CaseAccess, case_access, person_rows
+from cases.selectors import CaseAccess, person_rows
 from evidence.models import Allegation, EvidenceItem, EvidenceLink
+from evidence.selectors import load_with_case_access
 
 Assessment = EvidenceLink.Assessment
 
@@ -51,34 +51,18 @@ def liability_modes() -> QuerySet[ModeOfLiability]:
 
 def allegation_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[Allegation, CaseAccess]:
     """An allegation for ``user``: 404 unless its case is visible to them, 403 without
-    ``perm``."""
-    allegation = (
-        Allegation.objects.filter(case__in=Case.objects.visible_to(user).values("pk"), pk=pk)
-        .select_related("case", "crime", "suspect")
-        .first()
-    )
-    if allegation is None:
-        raise Http404
-    return allegation, case_access(user, allegation.case_id, perm)
+    ``perm``. Two queries."""
+    allegations = Allegation.objects.select_related("crime", "suspect")
+    return load_with_case_access(user, allegations, pk, case="case", perm=perm)
 
 
 def link_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceLink, CaseAccess]:
     """One version of a link for ``user``: 404 unless its case and its item are visible to
-    them (an item may be classified above its case)."""
-    if not user.is_authenticated:
-        raise Http404
-    link = (
-        EvidenceLink.objects.filter(
-            allegation__case__in=Case.objects.visible_to(user).values("pk"),
-            item__classification__lte=user.clearance,
-            pk=pk,
-        )
-        .select_related("allegation__case", "allegation__crime", "item", "mode", "changed_by")
-        .first()
-    )
-    if link is None:
-        raise Http404
-    return link, case_access(user, link.allegation.case_id, perm)
+    them (an item may be classified above its case). Two queries."""
+    links = EvidenceLink.objects.filter(
+        item__in=EvidenceItem.objects.cleared_for(user).values("pk")
+    ).select_related("allegation__crime", "item", "mode", "changed_by")
+    return load_with_case_access(user, links, pk, case="allegation__case", perm=perm)
 
 
 # --- Selectors ---------------------------------------------------------------------------------

@@ -9,22 +9,21 @@ from collections.abc import Iterable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audit.services import audit_record
+from audit.services import audit_read
 from cases import permissions as P
 from cases.selectors import CaseAccess, PersonRow, case_access, person_rows
 from custos.csv import csv_response
 from custos.forms import add_service_errors
-from evidence.models import Allegation
+from evidence.models import Allegation, EvidenceLink
 from evidence.proof import selectors, services
 from evidence.proof.forms import AllegationForm, ItemLinkForm, LinkForm, ReviseForm, WithdrawForm
-from evidence.selectors import item_access, items_of_case
+from evidence.selectors import item_access
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -43,29 +42,20 @@ def _audit_read(
     request: HttpRequest,
     access: CaseAccess,
     page: str,
-    target: object,
+    target: Allegation | EvidenceLink,
     shown: Iterable[PersonRow] = (),
     action: str = "proof.viewed",
 ) -> None:
     """A read of a matrix, and every protected identity it showed, are audited."""
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action=action,
-            target=target,
-            details={
-                "page": page,
-                **({"break_glass": True} if access.via_break_glass else {}),
-            },
-        )
-        for row in {r.case_person.pk: r for r in shown}.values():
-            if row.protected and row.identity_visible:
-                audit_record(
-                    actor=request.user,
-                    action="person.identity_viewed",
-                    target=row.case_person,
-                    details={"via": f"proof {page}"},
-                )
+    audit_read(
+        actor=request.user,
+        action=action,
+        target=target,
+        details={"page": page},
+        break_glass=access.via_break_glass,
+        shown=shown,
+        shown_via=f"proof {page}",
+    )
 
 
 def _suspects(request: HttpRequest, access: CaseAccess) -> dict[int, PersonRow]:
@@ -182,7 +172,7 @@ def _preselected(request: HttpRequest, allegation: Allegation) -> str | None:
 @GET_POST
 def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     allegation, access = selectors.allegation_access(request.user, pk, P.CONTRIBUTE)
-    items = list(items_of_case(request.user, access.case).order_by("number"))
+    items = list(access.case.evidence.cleared_for(request.user).order_by("number"))
     form = LinkForm(
         request.POST or None,
         allegation=allegation,

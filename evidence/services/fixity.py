@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.services import notification_send
 from audit.services import audit_record
 from cases.models import CaseMember
-from evidence.models import CustodyEvent, FixityCheck, StoredBlob
+from evidence.models import CustodyEvent, EvidenceItem, FixityCheck, StoredBlob
 from evidence.storage import sha256_of_stored
 
 Kind = CustodyEvent.Kind
@@ -66,6 +66,16 @@ def fixity_check(blob: StoredBlob) -> FixityCheck:
                         url=reverse("evidence:integrity", args=[file.item.case_id]),
                     )
     return check
+
+
+@transaction.atomic
+def item_fixity_request(*, item: EvidenceItem, actor: User) -> None:
+    """ "Verify now": the request is audited, and the re-hash of the item's files is queued once
+    it commits (``item_fixity_verify`` in a worker)."""
+    from evidence.tasks import verify_item_fixity  # the task calls back into this module
+
+    audit_record(actor=actor, action="evidence.fixity_requested", target=item)
+    verify_item_fixity.delay_on_commit(item.pk)
 
 
 def item_fixity_verify(item_id: int) -> int:

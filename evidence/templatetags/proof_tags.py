@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.db import transaction
 
-from audit.services import audit_record
+from audit.services import audit_identities_shown
 from cases.selectors import PersonRow, person_rows
 from evidence.models import Allegation, EvidenceItem, EvidenceLink
 from evidence.proof.selectors import links_of_item
@@ -37,13 +36,5 @@ def proof_links(context: dict[str, Any], item: EvidenceItem) -> list[ItemProofLi
         ItemProofLink(link, link.allegation, rows.get(link.allegation.suspect_id)) for link in links
     ]
     shown = {entry.suspect.case_person.pk: entry.suspect for entry in result if entry.suspect}
-    with transaction.atomic():
-        for row in shown.values():
-            if row.protected and row.identity_visible:
-                audit_record(
-                    actor=user,
-                    action="person.identity_viewed",
-                    target=row.case_person,
-                    details={"via": "proof links of an item"},
-                )
+    audit_identities_shown(actor=user, shown=shown.values(), via="proof links of an item")
     return result
