@@ -26,12 +26,17 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from evidence.models import CUSTODY_GUARD_COLUMNS, CUSTODY_HASHED_FIELDS, CustodyEvent, EvidenceItem
+from evidence.models import (
+    CUSTODY_GUARD_COLUMNS,
+    CUSTODY_HASHED_ALWAYS,
+    CUSTODY_HASHED_FIELDS,
+    CUSTODY_HASHED_FILE,
+    CUSTODY_HASHED_LATE,
+    CustodyEvent,
+    EvidenceItem,
+)
 
 GENESIS = "0" * 64
-
-
-HASHED_FIELDS = CUSTODY_HASHED_FIELDS
 
 
 def _when(value: datetime) -> str:
@@ -40,34 +45,25 @@ def _when(value: datetime) -> str:
 
 def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     """The exact bytes an event's hash covers, from plain values keyed as
-    :data:`HASHED_FIELDS` (a missing file or late reason may be left out).
+    ``CUSTODY_HASHED_FIELDS`` names them (a missing file or late reason may be left out).
 
     A pure function: the services, the migrations and ``devdata.scale`` all hash through it.
     The file of a ``file_attached`` event and the reason of a late entry are part of the form
     only when set, so that the hash of every event recorded before they existed stays valid.
     """
-    payload = {
-        "item": values["item_id"],
-        "seq": values["seq"],
-        "kind": values["kind"],
-        "actor": values["actor_id"],
-        "recorded_at": _when(values["recorded_at"]),
-        "occurred_at": _when(values["occurred_at"]),
-        "from_user": values.get("from_user_id"),
-        "from_external": values.get("from_external", ""),
-        "to_user": values.get("to_user_id"),
-        "to_external": values.get("to_external", ""),
-        "location": values.get("location", ""),
-        "purpose": values.get("purpose", ""),
-        "notes": values.get("notes", ""),
-    }
+
+    def value(name: str) -> Any:
+        found = values.get(name, None if name.endswith("_id") else "")
+        return _when(found) if name.endswith("_at") else found
+
+    def covered(names: Iterable[str]) -> dict[str, Any]:
+        return {name.removesuffix("_id"): value(name) for name in names}
+
+    payload = covered(CUSTODY_HASHED_ALWAYS)
     if values.get("file_id") is not None:
-        payload["file"] = values["file_id"]
-        payload["file_sha256"] = values.get("file_sha256", "")
-        payload["file_role"] = values.get("file_role", "")
-        payload["file_name"] = values.get("file_name", "")
+        payload |= covered(CUSTODY_HASHED_FILE)
     if values.get("late_reason"):
-        payload["late_reason"] = values["late_reason"]
+        payload |= covered(CUSTODY_HASHED_LATE)
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -79,7 +75,7 @@ def chain_hash(prev_hash: str, values: Mapping[str, Any]) -> str:
 def values_of(event: Any) -> dict[str, Any]:
     """The hashed values of an event: a model instance (current or historical) or a row with
     the same attribute names."""
-    return {name: getattr(event, name, None) for name in HASHED_FIELDS}
+    return {name: getattr(event, name, None) for name in CUSTODY_HASHED_FIELDS}
 
 
 def event_hash(prev_hash: str, event: Any) -> str:
@@ -148,9 +144,6 @@ def verify_item(item: EvidenceItem) -> ChainProblem | None:
 
 
 # The columns a chain check reads, named as ``canonical_bytes`` reads them on a model.
-_EVENT_COLUMNS = CUSTODY_GUARD_COLUMNS
-
-
 @dataclass(frozen=True)
 class ChainsReport:
     """The outcome of :func:`verify_chains`: what was checked and the first broken chain."""
@@ -182,7 +175,9 @@ def verify_chains(*, case_reference: str | None = None, chunk_size: int = 5000) 
     n_items = n_events = 0
     # In a transaction, so that the cursors are not materialised WITH HOLD on PostgreSQL.
     with transaction.atomic():
-        rows = events.values_list(*_EVENT_COLUMNS, named=True).iterator(chunk_size=chunk_size)
+        rows = events.values_list(*CUSTODY_GUARD_COLUMNS, named=True).iterator(
+            chunk_size=chunk_size
+        )
         chains = groupby(rows, key=attrgetter("item_id"))
         current = next(chains, None)
         for item_id, exhibit, custody_seq, custody_head in items.values_list(

@@ -4,7 +4,10 @@ proof matrix. One module per subject; every model is importable from ``evidence.
 from evidence.models.custody import (
     CUSTODY_GUARD,
     CUSTODY_GUARD_COLUMNS,
+    CUSTODY_HASHED_ALWAYS,
     CUSTODY_HASHED_FIELDS,
+    CUSTODY_HASHED_FILE,
+    CUSTODY_HASHED_LATE,
     CustodyEvent,
     CustodyTransfer,
 )
@@ -15,7 +18,10 @@ from evidence.models.proof import Allegation, EvidenceLink
 __all__ = [
     "CUSTODY_GUARD",
     "CUSTODY_GUARD_COLUMNS",
+    "CUSTODY_HASHED_ALWAYS",
     "CUSTODY_HASHED_FIELDS",
+    "CUSTODY_HASHED_FILE",
+    "CUSTODY_HASHED_LATE",
     "Allegation",
     "CustodyEvent",
     "CustodyTransfer",

@@ -157,8 +157,10 @@ class CustodyEvent(models.Model):
 
 
 # The columns an event's hash covers, by their attribute names on a model instance (and in
-# ``values_list``). The last five are covered only when set (``custody.canonical_bytes``).
-CUSTODY_HASHED_FIELDS = (
+# ``values_list``), in three groups (``custody.canonical_bytes``): those of every event, those
+# of the attached file (covered when a file is attached) and the reason of a late entry
+# (covered when given), so that the hash of every event recorded before they existed stays valid.
+CUSTODY_HASHED_ALWAYS = (
     "item_id",
     "seq",
     "kind",
@@ -172,12 +174,10 @@ CUSTODY_HASHED_FIELDS = (
     "location",
     "purpose",
     "notes",
-    "file_id",
-    "file_sha256",
-    "file_role",
-    "file_name",
-    "late_reason",
 )
+CUSTODY_HASHED_FILE = ("file_id", "file_sha256", "file_role", "file_name")
+CUSTODY_HASHED_LATE = ("late_reason",)
+CUSTODY_HASHED_FIELDS = (*CUSTODY_HASHED_ALWAYS, *CUSTODY_HASHED_FILE, *CUSTODY_HASHED_LATE)
 
 # Every column of an event, none of which may ever change (the frozen copies in the
 # migrations are the rule as it was installed).
