@@ -14,6 +14,8 @@ class FileOnDisk(File):
     rename on the same disk) instead of copying it."""
 
     def temporary_file_path(self) -> str:
+        if self.name is None:
+            raise ValueError("a file on disk has a path")
         return self.name
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -288,7 +289,7 @@ CUSTOS_UPLOAD_MAX_BYTES = env.int("CUSTOS_UPLOAD_MAX_BYTES", default=20 * 1024**
 # Uploaded files are never served by URL: every download goes through a view that checks
 # permissions and writes an audit row.
 MEDIA_ROOT = Path(env.str("CUSTOS_MEDIA_ROOT", default=str(VAR_DIR / "files")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (

@@ -28,7 +28,8 @@ def authorise_before_body(
     try:
         authorise(request, *args, **kwargs)
     except (Http404, PermissionDenied):
-        request._post, request._files = QueryDict(), MultiValueDict()
+        # Django's own cache of the parsed body, which its handlers read before the stream.
+        request._post, request._files = QueryDict(), MultiValueDict()  # type: ignore[attr-defined]
         raise
 
 

@@ -19,11 +19,12 @@ from django.views.decorators.http import require_GET
 from accounts.roles import Role
 from accounts.selectors import has_second_factor, notifications_for
 from audit.selectors import recent_activity_of
+from custos.http import AuthenticatedHttpRequest
 
 logger = logging.getLogger(__name__)
 
 
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     from partners.meetings.selectors import overdue_actions
     from partners.selectors import agreements_expiring_soon, shares_for_liaison
 
