@@ -51,9 +51,7 @@ def organisations_for_directory(
 
 def organisation_get(user: User, pk: int) -> PartnerOrganisation:
     """A partner for the directory: staff only (a liaison gets a 404 for every partner)."""
-    if not is_staff_member(user):
-        raise Http404
-    org = PartnerOrganisation.objects.filter(pk=pk).first()
+    org = PartnerOrganisation.objects.visible_to(user).filter(pk=pk).first()
     if org is None:
         raise Http404
     return org
@@ -62,7 +60,8 @@ def organisation_get(user: User, pk: int) -> PartnerOrganisation:
 def shares_of_organisation_visible_to(user: User, org: PartnerOrganisation) -> QuerySet[CaseShare]:
     """The organisation's shares of cases ``user`` may see (need-to-know applies here too)."""
     return (
-        org.shares.filter(case__in=Case.objects.visible_to(user).values("pk"))
+        CaseShare.objects.visible_to(user)
+        .filter(organisation=org)
         .select_related("case", "agreement")
         .order_by("-created_at")
     )

@@ -17,9 +17,8 @@ from accounts.roles import STAFF_ROLES, Role
 from partners.models import FollowUpAction, Meeting
 
 MANAGERS = (Role.UNIT_ADMIN, Role.CASE_LEAD)
-READERS = STAFF_ROLES
 # Who may open the meeting list at all; a liaison then sees only their own meetings.
-LIST_ROLES = (*READERS, Role.TRIBUNAL_LIAISON)
+LIST_ROLES = (*STAFF_ROLES, Role.TRIBUNAL_LIAISON)
 
 
 def may_manage(user: User) -> bool:
@@ -32,14 +31,7 @@ def may_complete(user: User, action: FollowUpAction) -> bool:
 
 def meetings_visible_to(user: User) -> QuerySet[Meeting]:
     """The meetings ``user`` may read: all for unit staff, their own for a liaison."""
-    meetings = Meeting.objects.all()
-    if not user.is_authenticated:
-        return meetings.none()
-    if user.has_role(*READERS):
-        return meetings
-    if user.has_role(Role.TRIBUNAL_LIAISON):
-        return meetings.filter(participant_users=user)
-    return meetings.none()
+    return Meeting.objects.visible_to(user)
 
 
 def meeting_list(
@@ -82,7 +74,7 @@ def overdue_actions(user: User) -> QuerySet[FollowUpAction]:
     """Follow-up actions not done by their due date, of the meetings ``user`` may read."""
     return (
         FollowUpAction.objects.overdue()
-        .filter(meeting__in=meetings_visible_to(user))
+        .visible_to(user)
         .select_related("meeting", "owner")
         .order_by("due_date", "id")
     )
@@ -102,7 +94,7 @@ def eligible_owners(meeting: Meeting) -> QuerySet[User]:
     return (
         User.objects.filter(is_active=True)
         .filter(
-            Q(groups__name__in=[r.value for r in READERS])
+            Q(groups__name__in=[r.value for r in STAFF_ROLES])
             | Q(groups__name=Role.TRIBUNAL_LIAISON.value, meetings=meeting)
         )
         .distinct()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -10,7 +11,24 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import STAFF_ROLES, Role
 from partners.models.organisation import Contact, PartnerOrganisation
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class MeetingQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> MeetingQuerySet:
+        """The meetings ``user`` may read: every meeting for the unit's staff, those they
+        take part in for a tribunal liaison, none for anyone else."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_role(*STAFF_ROLES):
+            return self
+        if user.has_role(Role.TRIBUNAL_LIAISON):
+            return self.filter(participant_users=user)
+        return self.none()
 
 
 class Meeting(models.Model):
@@ -55,6 +73,8 @@ class Meeting(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = MeetingQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
@@ -82,6 +102,10 @@ class Meeting(models.Model):
 
 
 class FollowUpActionQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> FollowUpActionQuerySet:
+        """The actions of the meetings ``user`` may read."""
+        return self.filter(meeting__in=Meeting.objects.visible_to(user))
+
     def overdue_on(self, day: date) -> FollowUpActionQuerySet:
         return self.filter(done=False, due_date__lt=day)
 

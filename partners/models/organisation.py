@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,27 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from accounts.roles import STAFF_ROLES
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def sees_directory(user: User) -> bool:
+    """The partner directory (organisations, contacts, agreements) is the unit's staff's: a
+    liaison never reads another partner's business."""
+    return user.is_authenticated and user.has_role(*STAFF_ROLES)
+
+
+class PartnerOrganisationQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> PartnerOrganisationQuerySet:
+        return self if sees_directory(user) else self.none()
+
+
+class ContactQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ContactQuerySet:
+        return self if sees_directory(user) else self.none()
 
 
 class Network(models.Model):
@@ -54,6 +76,8 @@ class PartnerOrganisation(models.Model):
     networks = models.ManyToManyField(Network, verbose_name=_("networks"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = PartnerOrganisationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("partner organisation")
         verbose_name_plural = _("partner organisations")
@@ -74,6 +98,8 @@ class Contact(models.Model):
     languages = models.CharField(_("languages"), max_length=200, blank=True)
     is_contact_point = models.BooleanField(_("contact point"), default=False)
 
+    objects = ContactQuerySet.as_manager()
+
     class Meta:
         ordering = ["-is_contact_point", "name"]
 
@@ -82,6 +108,9 @@ class Contact(models.Model):
 
 
 class AgreementQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AgreementQuerySet:
+        return self if sees_directory(user) else self.none()
+
     def active_on(self, day: date) -> AgreementQuerySet:
         return self.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=day),

@@ -8,6 +8,7 @@ by the case lead), decided by the case lead, rendered to a signed PDF by workers
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -16,12 +17,31 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Clearance
+from accounts.roles import STAFF_ROLES
 from cases.models import Case, CasePerson
 from evidence.models import Allegation, EvidenceItem
 from partners.models.organisation import PartnerOrganisation
+from partners.models.sharing import CaseShare, liaison_organisation_ids
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class PackageQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> PackageQuerySet:
+        """The packages ``user`` may see: for the unit's staff, the packages of the cases they
+        may see (need-to-know, ``Case.objects.visible_to``); for a tribunal liaison, those
+        addressed to their organisation while the case is shared with it at the "package
+        requests" level; none for anyone else. Seeing a package is not downloading it
+        (``partners.packages.selectors.package_download_right``)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_role(*STAFF_ROLES):
+            return self.filter(case__in=Case.objects.visible_to(user).values("pk"))
+        organisation = liaison_organisation_ids(user)
+        shared = CaseShare.objects.for_packages().filter(organisation_id__in=organisation)
+        return self.filter(organisation_id__in=organisation, case__in=shared.values("case"))
+
     def downloadable(self) -> PackageQuerySet:
         """Rendered, not revoked and not expired at this moment (computed, not left to beat)."""
         return self.filter(

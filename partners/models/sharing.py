@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import STAFF_ROLES, Role
 from cases.models import Case
-from partners.models.organisation import Agreement, PartnerOrganisation
+from partners.models.organisation import Agreement, PartnerMembership, PartnerOrganisation
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def liaison_organisation_ids(user: User) -> QuerySet[PartnerMembership]:
+    """The organisation of a tribunal liaison, as a subquery (none for anyone else)."""
+    if not user.is_authenticated or not user.has_role(Role.TRIBUNAL_LIAISON):
+        return PartnerMembership.objects.none().values("organisation_id")
+    return PartnerMembership.objects.filter(user=user).values("organisation_id")
 
 
 class CaseShareQuerySet(models.QuerySet):
@@ -28,6 +40,20 @@ class CaseShareQuerySet(models.QuerySet):
 
     def active(self) -> CaseShareQuerySet:
         return self.active_on(timezone.localdate())
+
+    def for_packages(self) -> CaseShareQuerySet:
+        """Shares in force that allow package requests."""
+        return self.active().filter(level=CaseShare.Level.PACKAGES)
+
+    def visible_to(self, user: User) -> CaseShareQuerySet:
+        """The shares ``user`` may read: for the unit's staff, the shares of the cases they
+        may see (need-to-know, ``Case.objects.visible_to``); for a tribunal liaison, their
+        organisation's shares in force; none for anyone else."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_role(*STAFF_ROLES):
+            return self.filter(case__in=Case.objects.visible_to(user).values("pk"))
+        return self.active().filter(organisation_id__in=liaison_organisation_ids(user))
 
 
 class CaseShare(models.Model):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import User
@@ -22,24 +22,21 @@ from cases import permissions as P
 from cases.models import Case, CaseMember, CasePerson
 from cases.selectors import (
     CaseAccess,
-    case_access,
     case_permissions,
     identity_grants,
     protected_anywhere,
 )
 from evidence.models import EvidenceItem
 from partners.models import CaseShare, Package
-from partners.selectors import is_staff_member, liaison_organisation
+from partners.models.sharing import liaison_organisation_ids
+from partners.selectors import is_staff_member
 
 
 def package_shares_for_liaison(user: User) -> QuerySet[CaseShare]:
     """The liaison organisation's shares in force that allow package requests."""
-    org = liaison_organisation(user)
-    if org is None:
-        return CaseShare.objects.none()
     return (
-        CaseShare.objects.active()
-        .filter(organisation=org, level=CaseShare.Level.PACKAGES)
+        CaseShare.objects.for_packages()
+        .filter(organisation_id__in=liaison_organisation_ids(user))
         .select_related("case", "organisation")
     )
 
@@ -53,20 +50,8 @@ def package_share_get(user: User, share_pk: int) -> CaseShare:
     return share
 
 
-def packages_visible_to(user: User) -> QuerySet[Package]:
-    if not user.is_authenticated:
-        return Package.objects.none()
-    if is_staff_member(user):
-        return Package.objects.filter(case__in=Case.objects.visible_to(user).values("pk"))
-    if user.has_role(Role.TRIBUNAL_LIAISON):
-        shares = package_shares_for_liaison(user)
-        org = liaison_organisation(user)
-        return Package.objects.filter(organisation=org, case__in=shares.values("case"))
-    return Package.objects.none()
-
-
 def package_list_for(user: User, *, case: Case | None = None) -> QuerySet[Package]:
-    packages = packages_visible_to(user).select_related(
+    packages = Package.objects.visible_to(user).select_related(
         "case", "organisation", "requested_by", "decided_by"
     )
     if case is not None:
@@ -92,12 +77,8 @@ def named_recipients_of(package: Package) -> QuerySet[User]:
     if package.organisation_id is None:
         return User.objects.none()
     share_in_force = (
-        CaseShare.objects.active()
-        .filter(
-            case_id=package.case_id,
-            organisation_id=package.organisation_id,
-            level=CaseShare.Level.PACKAGES,
-        )
+        CaseShare.objects.for_packages()
+        .filter(case_id=package.case_id, organisation_id=package.organisation_id)
         .exists()
     )
     if not share_in_force:
@@ -159,8 +140,22 @@ def package_exposure(package: Package) -> Exposure:
     )
 
 
+def _team_access(user: User, case: Case) -> CaseAccess | None:
+    """``user``'s access to ``case`` (their permissions, by the rule of
+    ``Case.objects.visible_to`` and ``case_permissions``, and their team role), or ``None``
+    when they may not see it."""
+    perms = case_permissions(user, case)
+    if P.VIEW not in perms:
+        return None
+    role = CaseMember.objects.filter(case=case, user=user).values_list("role", flat=True).first()
+    return CaseAccess(case=case, perms=perms, role=role)
+
+
 def package_download_right(
-    user: User, package: Package, exposure: Exposure | None = None
+    user: User,
+    package: Package,
+    exposure: Exposure | None = None,
+    case_access: CaseAccess | None = None,
 ) -> Download | None:
     """The one rule for who may download a package's PDF, and how.
 
@@ -174,6 +169,9 @@ def package_download_right(
       every protected person the PDF reveals today (``package_exposure``): an internal copy.
     * Nobody else: not a team member without those identities, not a break-glass unit admin,
       not a liaison of the organisation who was not named or was invited later.
+
+    ``exposure`` and ``case_access`` (the user's access to the package's case), when the
+    caller has read them already, spare reading them again.
     """
     if not user.is_authenticated or not user.is_active:
         return None
@@ -187,17 +185,15 @@ def package_download_right(
         return None
     if not is_staff_member(user):
         return None
-    case = package.case
-    if not Case.objects.visible_to(user).filter(pk=case.pk).exists():
-        return None
-    if not CaseMember.objects.filter(case=case, user=user).exists():
+    access = case_access or _team_access(user, package.case)
+    if access is None or access.role is None:
         return None  # break-glass reads the case; it never takes a copy of its package
-    if P.VIEW not in case_permissions(user, case):
+    if not access.can(P.VIEW):
         return None
     exposure = exposure or package_exposure(package)
     if user.clearance < exposure.level:
         return None
-    if not exposure.identities <= identity_grants(user, case):
+    if not exposure.identities <= identity_grants(user, package.case):
         return None
     return Download.INTERNAL_COPY
 
@@ -250,23 +246,48 @@ class PackageAccess:
         return self.can_decide and self.package.status == Package.Status.FAILED
 
 
-def package_access(user: User, pk: int) -> PackageAccess:
-    """Loads one package for ``user``: 404 unless it is visible to them."""
+PACKAGE_RELATED = ("case", "organisation", "requested_by", "decided_by", "revoked_by")
+
+
+def package_load(user: User, pk: int) -> tuple[Package, CaseAccess | None]:
+    """One package for ``user`` with their access to its case (``None`` for a liaison, who
+    never reads the case itself): 404 unless ``Package.objects.visible_to(user)`` holds it.
+
+    Two queries for a member of the case's team: the package with its case and the user's
+    team role, then their permissions on the case (``case_permissions``, the rule of
+    ``Case.objects.visible_to``; one more to look up a break-glass access). One for a
+    liaison: the package, through ``visible_to``."""
+    if user.is_authenticated and is_staff_member(user):
+        team_role = CaseMember.objects.filter(case=OuterRef("case"), user=user).values("role")
+        package = (
+            Package.objects.select_related(*PACKAGE_RELATED)
+            .annotate(user_role=Subquery(team_role[:1]))
+            .filter(pk=pk)
+            .first()
+        )
+        perms = case_permissions(user, package.case) if package is not None else frozenset()
+        if package is None or P.VIEW not in perms:
+            raise Http404
+        return package, CaseAccess(case=package.case, perms=perms, role=package.user_role)
     package = (
-        packages_visible_to(user)
-        .select_related("case", "organisation", "requested_by", "decided_by", "revoked_by")
-        .filter(pk=pk)
-        .first()
+        Package.objects.visible_to(user).select_related(*PACKAGE_RELATED).filter(pk=pk).first()
     )
     if package is None:
         raise Http404
+    return package, None
+
+
+def package_access(user: User, pk: int) -> PackageAccess:
+    """Loads one package for ``user`` (``package_load``: 404 unless it is visible to them)
+    with what they may do with it."""
+    package, team_access = package_load(user, pk)
     # Read once for the download right and the team's warning.
     exposure = package_exposure(package) if package.printed_persons is not None else None
-    download = package_download_right(user, package, exposure)
-    if is_staff_member(user):
+    download = package_download_right(user, package, exposure, team_access)
+    if team_access is not None:
         return PackageAccess(
             package=package,
-            case_access=case_access(user, package.case_id),
+            case_access=team_access,
             is_recipient=False,
             download=download,
             outdated=exposure is not None and exposure.outdated,

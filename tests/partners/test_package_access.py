@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from accounts.models import User
 from accounts.roles import Role
 from partners.models import Package
 from partners.packages import services
+from partners.packages.selectors import package_load
 from tests.factories import UserFactory
 from tests.partners.conftest import Partners
 from tests.urlwalk import all_routes
@@ -138,3 +140,28 @@ def test_anonymous_users_are_sent_to_login(client: Client, partners: Partners, n
     response = getattr(client, expect.method)(reverse(name, kwargs=expect.kwargs(partners)))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_loading_a_package_costs_at_most_two_queries_and_follows_visible_to(
+    partners: Partners, actor: str, django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    """The page's loader reads a package for its case team (the package with the user's team
+    role, then their permissions on the case) or its liaison in at most two queries (the
+    user's roles are read once per request, before), and finds exactly the packages that
+    ``Package.objects.visible_to`` holds for the user: 404 for every other."""
+    package = _package(partners)
+    user = User.objects.get(pk=_actor(partners, actor).pk)
+    assert user.roles is not None  # read once per request (the navigation reads them)
+    visible = Package.objects.visible_to(user).filter(pk=package.pk).exists()
+    assert visible is (SEES_PACKAGE[actor] == 200), actor
+    if not visible:
+        with pytest.raises(Http404):
+            package_load(user, package.pk)
+        return
+    with django_assert_max_num_queries(2):
+        loaded, team_access = package_load(user, package.pk)
+    assert loaded.pk == package.pk
+    if actor != "liaison_a":
+        assert team_access is not None
+        assert team_access.role is not None
