@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("cases/", include("cases.urls")),
-    path("crimes/", include("cases.crime_urls")),
+    path("crimes/", include("cases.crimes.urls")),
     path("evidence/", include("evidence.urls")),
     path("proof/", include("evidence.proof.urls")),
     path("partners/", include("partners.urls")),

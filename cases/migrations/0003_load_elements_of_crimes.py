@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from cases.crimes import load_reference, reference_upsert
+from cases.crimes.reference import load_reference, reference_upsert
 
 
 def load_elements_of_crimes(apps, schema_editor):

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
-from cases.crimes import crimes_load, load_reference
+from cases.crimes.reference import crimes_load, load_reference
 from cases.models import Crime, ModeOfLiability
 
 UNVERIFIED = "ART8_2_B_XXVII"

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cases.crimes import crimes_load, load_reference
+from cases.crimes.reference import crimes_load, load_reference
 
 
 class Command(BaseCommand):

@@ -6,27 +6,14 @@ searching it is (like every search).
 
 from __future__ import annotations
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from audit.services import search_audited
-from cases.crimes import crime_get, crimes_for_browser, crimes_grouped, modes_of_liability
+from cases.crimes.forms import CrimeFilterForm
+from cases.crimes.selectors import crime_get, crimes_for_browser, crimes_grouped, modes_of_liability
 from cases.models import Crime
-from custos.forms import search_field
-
-
-class CrimeFilterForm(forms.Form):
-    category = forms.ChoiceField(
-        label=_("Category"),
-        choices=[("", _("All categories")), *Crime.Category.choices],
-        required=False,
-    )
-    q = search_field(
-        help_text=_("Words in the title, the article or the statute text, e.g. “8(2)(b)”.")
-    )
 
 
 @require_GET

@@ -1,0 +1,52 @@
+"""What the case pages share: loading a case for a page that changes its content,
+recording a read of a page, and rendering a page of a case (its tabs)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from cases import permissions as P
+from cases import selectors, services
+from cases.frozen import CaseFrozen
+from cases.selectors import CaseAccess, PersonRow
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def content_access(request: HttpRequest, pk: int, perm: str) -> CaseAccess:
+    """A case for a page that changes its content: as ``case_access``, and refused (with the
+    message, on the case's page) while the case is closed or archived."""
+    access = selectors.case_access(request.user, pk, perm)
+    if access.case.is_frozen:
+        raise CaseFrozen(access.case.pk)
+    return access
+
+
+def case_read(
+    request: HttpRequest,
+    access: CaseAccess,
+    page: str,
+    shown: list[PersonRow] | None = None,
+    shown_via: str = "",
+    **details: object,
+) -> None:
+    services.case_read_record(
+        access=access,
+        actor=request.user,
+        page=page,
+        shown=shown or (),
+        shown_via=shown_via,
+        **details,
+    )
+
+
+def case_page(
+    request: HttpRequest, template: str, access: CaseAccess, tab: str, **context: object
+) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {"case": access.case, "access": access, "tab": tab, "P": P, **context},
+    )
