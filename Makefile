@@ -18,9 +18,12 @@ install: $(STAMP)
 run: install
 	@bash scripts/run.sh
 
-## test: the whole suite
+## test: the whole suite, on TEST_WORKERS parallel workers (pytest-xdist; 0 runs it in this
+## process), then the slowest 20 tests. Each worker has its own test database, var directory
+## and Redis database (tests/workers.py).
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=20
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,9 @@ append-only trigger rightly refuses. They also need ``serialized_rollback=True``
 would otherwise take the rows that data migrations created (roles, the audit chain head) from
 every test that runs after them. A test that gets its users through ``getfixturevalue``
 must still name ``db``: pytest-django orders and sets up databases by the names it sees.
+
+The suite runs with tests/settings.py (a fast password hasher, no static-file scan per test
+client; each parallel worker's own var directory and Redis database).
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _password_hashers(request: pytest.FixtureRequest, settings) -> None:
+    """Production's password hashers for the tests marked ``real_password_hasher``."""
+    if request.node.get_closest_marker("real_password_hasher"):
+        settings.PASSWORD_HASHERS = settings.PRODUCTION_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from functools import cache
+
 import factory
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
@@ -8,8 +11,17 @@ from accounts.models import Clearance, Notification, User
 from accounts.roles import Role
 
 PASSWORD = "correct horse battery staple"
-# Hashed once: PBKDF2 at full strength for every factory user would make the suite slow.
-_PASSWORD_HASH = make_password(PASSWORD)
+
+
+@cache
+def _password_hash(hashers: tuple[str, ...]) -> str:
+    """PASSWORD hashed once per hasher list: the suite's fast hasher (tests/conftest.py), or
+    the production hashers for the login-hardening tests (``real_password_hasher``)."""
+    return make_password(PASSWORD)
+
+
+def password_hash() -> str:
+    return _password_hash(tuple(settings.PASSWORD_HASHERS))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,7 +33,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     full_name = factory.Faker("name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = _PASSWORD_HASH
+    password = factory.LazyFunction(password_hash)
     clearance = Clearance.CONFIDENTIAL
 
     @factory.post_generation

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils.module_loading import import_string
 
 from accounts.models import Clearance, User
 from audit.models import AuditEvent
@@ -19,6 +22,7 @@ def typed(monkeypatch):
     return _typed
 
 
+@pytest.mark.real_password_hasher
 @pytest.mark.django_db
 def test_create_user_bootstraps_a_unit_admin_and_audits_it(typed) -> None:
     typed(STRONG, STRONG)
@@ -38,6 +42,9 @@ def test_create_user_bootstraps_a_unit_admin_and_audits_it(typed) -> None:
     assert user.roles == {"unit_admin"}
     assert user.clearance == Clearance.SECRET
     assert user.check_password(STRONG)
+    # Stored with production's first hasher (PBKDF2 at Django's full strength), never weaker.
+    production = import_string(settings.PASSWORD_HASHERS[0])
+    assert identify_hasher(user.password).algorithm == production.algorithm != "md5"
     event = AuditEvent.objects.get(action="account.created")
     assert event.target_id == str(user.pk)
     assert event.details == {"roles": ["unit_admin"], "clearance": 3}

@@ -12,6 +12,9 @@ from accounts.models import User
 from tests.conftest import audit_actions
 from tests.factories import PASSWORD
 
+# Login hardening: the passwords are checked by production's hashers, not the suite's fast one.
+pytestmark = pytest.mark.real_password_hasher
+
 LOGIN = "/accounts/login/"
 
 
