@@ -18,9 +18,8 @@ The rules
   of two deliveries of the same message wins; the other does nothing.
 - **Lease**: a claim holds for the kind's :attr:`Limits.lease`, the task's hard time limit
   plus a margin. Celery kills a task at its hard time limit, so a row still *running* after
-  its lease has no live worker (SIGKILL, lost machine, OOM). A worker that renders for long
-  may renew its lease by stamping the claim time again (a heartbeat: case packages do so
-  after each part).
+  its lease has no live worker (SIGKILL, lost machine, OOM). A job made of steps renews its
+  lease after each one (:func:`renew`, a heartbeat: case packages do so after each part).
 - **Sweep** (:func:`sweep_stuck`, run by Celery beat every few minutes for each kind): rows
   running past their lease go back to *pending*; pending rows older than the lease (their
   message was lost, or the broker was down when they were requested) are queued again, or
@@ -173,6 +172,17 @@ def claim(kind: JobKind[M], pk: int, **conditions: Any) -> bool:
                 kind.attempts_field: F(kind.attempts_field) + 1,
             }
         )
+    )
+    return updated > 0
+
+
+def renew(kind: JobKind[M], pk: int, **fields: Any) -> bool:
+    """A heartbeat: a running job's lease starts again (with ``fields`` updated, e.g. its
+    progress); returns False when the job is no longer running (revoked, given up)."""
+    updated = (
+        kind.rows()
+        .filter(pk=pk, **{kind.status_field: kind.running})
+        .update(**{kind.claimed_at_field: timezone.now(), **fields})
     )
     return updated > 0
 

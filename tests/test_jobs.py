@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from celery.schedules import crontab, schedule
+from celery.schedules import crontab
 from django.conf import settings
 from django.utils import timezone
 
@@ -16,7 +17,10 @@ from training.certificate_rendering import CERTIFICATE_JOB
 
 pytestmark = pytest.mark.django_db
 
-KINDS = {"notification e-mail": EMAIL_JOB, "certificate": CERTIFICATE_JOB}
+KINDS: dict[str, jobs.JobKind[Any]] = {
+    "notification e-mail": EMAIL_JOB,
+    "certificate": CERTIFICATE_JOB,
+}
 # The periodic sweep of each kind of job (partners' packages declare theirs with the same limits).
 SWEEPS = {
     "accounts.tasks.requeue_stuck_notification_emails": jobs.NOTIFICATION_EMAIL,
@@ -99,14 +103,8 @@ def test_a_stalled_job_is_retried_within_minutes(task: str) -> None:
     """Each sweep runs at least every ten minutes, so a job whose worker died is queued again
     within its lease and ten minutes, and a request made while the broker was down too."""
     [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == task]
-    every = entry["schedule"]
-    if isinstance(every, crontab):
-        minutes = sorted(every.minute)
-        gaps = [b - a for a, b in zip(minutes, [*minutes[1:], minutes[0] + 60], strict=True)]
-        interval = timedelta(minutes=max(gaps))
-    else:
-        interval = every.run_every if isinstance(every, schedule) else timedelta(seconds=every)
-    assert interval <= timedelta(minutes=10)
+    often = {n: crontab(minute=f"*/{n}") for n in (1, 2, 5, 10)}
+    [interval] = [timedelta(minutes=n) for n, every in often.items() if entry["schedule"] == every]
     assert SWEEPS[task].lease + interval <= timedelta(minutes=45)
 
 
@@ -122,3 +120,14 @@ def test_tasks_take_their_time_limits_and_retries_from_the_limits_table() -> Non
         assert task.time_limit == limits.time_limit
         assert task.soft_time_limit == limits.soft_time_limit
         assert task.max_retries == limits.max_attempts - 1
+
+
+def test_a_heartbeat_renews_the_lease_of_a_running_job_only(investigator: User) -> None:
+    notification = _email(investigator)
+    assert not jobs.renew(EMAIL_JOB, notification.pk)  # not claimed: nothing to renew
+    assert jobs.claim(EMAIL_JOB, notification.pk)
+    long_ago = timezone.now() - jobs.NOTIFICATION_EMAIL.lease - timedelta(minutes=1)
+    Notification.objects.filter(pk=notification.pk).update(email_claimed_at=long_ago)
+    assert jobs.stuck(EMAIL_JOB).filter(pk=notification.pk).exists()
+    assert jobs.renew(EMAIL_JOB, notification.pk)
+    assert not jobs.stuck(EMAIL_JOB).filter(pk=notification.pk).exists()
