@@ -12,23 +12,14 @@ import logging
 from collections.abc import Callable
 
 from celery import Task, shared_task
-from django.conf import settings
 
+from custos import jobs
 from partners.packages import worker
 
 logger = logging.getLogger(__name__)
 
-RETRIES = 3
-_ROBUST = {
-    "bind": True,
-    "acks_late": True,
-    "autoretry_for": (Exception,),
-    "retry_backoff": 15,
-    "retry_backoff_max": 10 * 60,
-    "max_retries": RETRIES,
-    "soft_time_limit": settings.CUSTOS_REPORT_SOFT_TIME_LIMIT,
-    "time_limit": settings.CUSTOS_REPORT_TIME_LIMIT,
-}
+# Late acknowledgement, the report time limits and the retries: custos.jobs.PACKAGE.
+_ROBUST = {"bind": True, "autoretry_for": (Exception,), **jobs.PACKAGE.task_options()}
 
 
 def _run(

@@ -30,12 +30,12 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import audit_record
+from custos import jobs
 from custos.files import FileOnDisk, sha256_and_size
 from partners.models import Package, PackageSection
 from partners.packages import pdf
@@ -49,10 +49,24 @@ from partners.packages.state import (
     package_share_in_force,
 )
 
-MAX_ATTEMPTS = 5
-# A package (or one of its parts) claimed longer ago than this is presumed orphaned by a
-# worker that died; the periodic job queues it again. Above the hard time limit of a task.
-STUCK_AFTER = timedelta(seconds=settings.CUSTOS_REPORT_TIME_LIMIT + 5 * 60)
+# A package is claimed by the planner (its attempts count those claims) and by the merge; its
+# parts by the workers rendering them. Both hold their claim for ``jobs.PACKAGE.lease``:
+# past it, the periodic sweep presumes the worker dead and queues the package again.
+PACKAGE_JOB = jobs.JobKind(
+    model=Package,
+    limits=jobs.PACKAGE,
+    pending=Package.Status.QUEUED,
+    running=Package.Status.RENDERING,
+    failed=Package.Status.FAILED,
+)
+PACKAGE_PART_JOB = jobs.JobKind(
+    model=PackageSection,
+    limits=jobs.PACKAGE,
+    pending=PackageSection.Status.PENDING,
+    running=PackageSection.Status.RENDERING,
+    failed=PackageSection.Status.FAILED,
+    bounded=False,  # bounded by Celery's retries of its message and its package's attempts
+)
 
 
 TEMPORARY_PREFIX = "custos-package-"
@@ -124,10 +138,7 @@ def package_render_start(package_id: int) -> None:
     from partners.packages.tasks import assemble_package, render_package_part
 
     now = timezone.now()
-    claimed = Package.objects.filter(
-        pk=package_id, status=Package.Status.QUEUED, attempts__lt=MAX_ATTEMPTS
-    ).update(status=Package.Status.RENDERING, claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
+    if not jobs.claim(PACKAGE_JOB, package_id):
         return
     package = Package.objects.select_related("case", "organisation").get(pk=package_id)
     reason = _undeliverable_reason(package)
@@ -152,10 +163,9 @@ def package_render_start(package_id: int) -> None:
             )
         else:
             # Parts a dead worker had claimed are rendered again; finished ones are kept.
-            package.parts.filter(
-                Q(status=PackageSection.Status.FAILED)
-                | Q(status=PackageSection.Status.RENDERING, claimed_at__lt=now - STUCK_AFTER)
-            ).update(status=PackageSection.Status.PENDING)
+            failed = package.parts.filter(status=PackageSection.Status.FAILED)
+            orphaned = jobs.stuck(PACKAGE_PART_JOB, now).filter(package=package)
+            (failed | orphaned).update(status=PackageSection.Status.PENDING)
         pending = list(
             package.parts.exclude(status=PackageSection.Status.DONE).values_list("pk", flat=True)
         )
@@ -174,16 +184,7 @@ def package_part_render(part_id: int) -> None:
     """Renders one part into storage; the worker finishing the last part queues the merge."""
     from partners.packages.tasks import assemble_package
 
-    claimed = PackageSection.objects.filter(
-        pk=part_id,
-        status=PackageSection.Status.PENDING,
-        package__status=Package.Status.RENDERING,
-    ).update(
-        status=PackageSection.Status.RENDERING,
-        claimed_at=timezone.now(),
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
+    if not jobs.claim(PACKAGE_PART_JOB, part_id, package__status=Package.Status.RENDERING):
         return
     part = PackageSection.objects.select_related("package__case", "package__organisation").get(
         pk=part_id
@@ -198,9 +199,7 @@ def package_part_render(part_id: int) -> None:
             ContentFile(out.getvalue()), f"packages/parts/{package.uid}/{part.index:05d}.pdf"
         )
     except BaseException:
-        PackageSection.objects.filter(pk=part_id, status=PackageSection.Status.RENDERING).update(
-            status=PackageSection.Status.PENDING
-        )
+        jobs.release(PACKAGE_PART_JOB, part_id)
         raise
     finally:
         out.close()
@@ -331,20 +330,18 @@ def packages_requeue_stuck() -> int:
     one that has used up its attempts fails and says so."""
     from partners.packages.tasks import render_package
 
-    stale = timezone.now() - STUCK_AFTER
-    _remove_stale_temporaries(stale.timestamp())
-    stuck = Package.objects.filter(
-        status__in=[Package.Status.RENDERING, Package.Status.QUEUED], claimed_at__lt=stale
-    )
+    now = timezone.now()
+    _remove_stale_temporaries(jobs.lease_cutoff(PACKAGE_JOB, now).timestamp())
+    late = jobs.stuck(PACKAGE_JOB, now) | jobs.overdue(PACKAGE_JOB, now)
     count = 0
-    for package in stuck[:200]:
-        if package.attempts >= MAX_ATTEMPTS:
+    for package in late[: jobs.PACKAGE.batch]:
+        if jobs.exhausted(PACKAGE_JOB, package.attempts):
             package_render_failed(package.pk, _("Rendering was attempted too many times."))
             continue
         with transaction.atomic():
-            PackageSection.objects.filter(
-                package=package, status=PackageSection.Status.RENDERING, claimed_at__lt=stale
-            ).update(status=PackageSection.Status.PENDING)
+            jobs.stuck(PACKAGE_PART_JOB, now).filter(package=package).update(
+                status=PackageSection.Status.PENDING
+            )
             moved = Package.objects.filter(
                 pk=package.pk, status__in=[Package.Status.RENDERING, Package.Status.QUEUED]
             ).update(status=Package.Status.QUEUED, assembling=False, claimed_at=timezone.now())

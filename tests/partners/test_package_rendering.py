@@ -19,6 +19,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.models import AuditEvent
+from custos import jobs
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from partners import services as partner_services
@@ -162,7 +163,7 @@ def test_a_package_stuck_after_its_worker_died_is_rendered_again(approved: Packa
     parts = list(approved.parts.order_by("index"))
     render_package_part(parts[0].pk)
     # The worker rendering the second part is killed: its claim stays behind.
-    long_ago = timezone.now() - worker.STUCK_AFTER - timedelta(minutes=1)
+    long_ago = timezone.now() - jobs.PACKAGE.lease - timedelta(minutes=1)
     PackageSection.objects.filter(pk=parts[1].pk).update(
         status=PackageSection.Status.RENDERING, claimed_at=long_ago
     )

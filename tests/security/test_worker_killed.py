@@ -115,9 +115,9 @@ def _package_job() -> RenderJob:
         return package.pk
 
     def age(pk: int) -> None:
-        from partners.packages.worker import STUCK_AFTER
+        from custos.jobs import PACKAGE
 
-        past = timezone.now() - STUCK_AFTER - timedelta(minutes=1)
+        past = timezone.now() - PACKAGE.lease - timedelta(minutes=1)
         Package.objects.filter(pk=pk).update(claimed_at=past)
         PackageSection.objects.filter(package_id=pk).update(claimed_at=past)
 
