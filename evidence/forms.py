@@ -12,7 +12,7 @@ from cases.models import Case, CasePerson
 from cases.selectors import PersonRow
 from custos.forms import search_field
 from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem
-from evidence.services import CUSTODY_STEPS
+from evidence.services import CUSTODY_STEPS, ITEM_FIELDS
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -43,29 +43,7 @@ class ItemForm(forms.ModelForm):
 
     class Meta:
         model = EvidenceItem
-        fields = [
-            "kind",
-            "description",
-            "collected_at",
-            "collected_place",
-            "collected_by",
-            "source_kind",
-            "source_person",
-            "source_text",
-            "language",
-            "graphic",
-            "storage_location",
-            "seal_numbers",
-            "capture_url",
-            "capture_time",
-            "capture_tool",
-            "capture_collector",
-            "capture_page_sha256",
-            "capture_platform",
-            "capture_account",
-            "capture_published_at",
-            "classification",
-        ]
+        fields = list(ITEM_FIELDS)
         widgets = {
             "collected_at": DATETIME,
             "capture_time": DATETIME,

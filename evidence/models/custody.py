@@ -12,22 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from custos.append_only import Guard
 from evidence.models.files import EvidenceFile
-from evidence.models.items import EvidenceItem
+from evidence.models.items import EvidenceItem, OfItemQuerySet
 
 if TYPE_CHECKING:
-    from accounts.models import User
-
-
-class CustodyTransferQuerySet(models.QuerySet["CustodyTransfer"]):
-    def visible_to(self, user: User) -> CustodyTransferQuerySet:
-        """Hand-overs of the items ``user`` may see."""
-        return self.filter(item__in=EvidenceItem.objects.visible_to(user).values("pk"))
-
-
-class CustodyEventQuerySet(models.QuerySet["CustodyEvent"]):
-    def visible_to(self, user: User) -> CustodyEventQuerySet:
-        """Custody events of the items ``user`` may see."""
-        return self.filter(item__in=EvidenceItem.objects.visible_to(user).values("pk"))
+    pass
 
 
 class CustodyTransfer(models.Model):
@@ -51,7 +39,7 @@ class CustodyTransfer(models.Model):
     initiated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = CustodyTransferQuerySet.as_manager()
+    objects = OfItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["-initiated_at"]
@@ -131,7 +119,7 @@ class CustodyEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
-    objects = CustodyEventQuerySet.as_manager()
+    objects = OfItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["item", "seq"]

@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evidence.models.items import EvidenceItem
+from evidence.models.items import EvidenceItem, OfItemQuerySet
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 
 class StoredBlob(models.Model):
@@ -38,13 +38,6 @@ class StoredBlob(models.Model):
         if self.mime_type.startswith(("audio/", "video/")):
             return self.mime_type.split("/")[0]
         return None
-
-
-class EvidenceFileQuerySet(models.QuerySet["EvidenceFile"]):
-    def visible_to(self, user: User) -> EvidenceFileQuerySet:
-        """Files of the items ``user`` may see: their metadata and hashes. Their bytes, name
-        and text go through the file-access rule (``evidence.access``) on top of this."""
-        return self.filter(item__in=EvidenceItem.objects.visible_to(user).values("pk"))
 
 
 class EvidenceFile(models.Model):
@@ -86,7 +79,9 @@ class EvidenceFile(models.Model):
     )
     redaction_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = EvidenceFileQuerySet.as_manager()
+    # Seeing a file is seeing its metadata and hashes: its bytes, name and text go through the
+    # file-access rule (``evidence.access``) on top of this.
+    objects = OfItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["item", "uploaded_at", "id"]

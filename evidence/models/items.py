@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +14,8 @@ from cases.models import Case, CasePerson
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+M = TypeVar("M", bound=models.Model)
 
 
 class EvidenceItemQuerySet(models.QuerySet["EvidenceItem"]):
@@ -28,6 +30,14 @@ class EvidenceItemQuerySet(models.QuerySet["EvidenceItem"]):
         """Items ``user`` may see: of the cases they may see (``Case.objects.visible_to``) and
         cleared for them. Seeing an item is not reading its files (``evidence.access``)."""
         return self.filter(case__in=Case.objects.visible_to(user).values("pk")).cleared_for(user)
+
+
+class OfItemQuerySet(models.QuerySet[M]):
+    """Rows of an item (its files, custody events, hand-overs): ``visible_to`` is the item's."""
+
+    def visible_to(self, user: User) -> Self:
+        """What belongs to the items ``user`` may see (``EvidenceItem.objects.visible_to``)."""
+        return self.filter(item__in=EvidenceItem.objects.visible_to(user).values("pk"))
 
 
 class EvidenceItem(models.Model):

@@ -5,7 +5,7 @@ only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -244,17 +244,26 @@ def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
     )
 
 
-@GET_POST
-def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _link_change(
+    request: HttpRequest,
+    pk: int,
+    make_form: Callable[[EvidenceLink], ReviseForm | WithdrawForm],
+    change: Callable[..., EvidenceLink],
+    *,
+    done: str,
+    heading: str,
+    submit: str,
+) -> HttpResponse:
+    """A change to a link (a new version, or its withdrawal) by a contributor, with the reason."""
     link, access = selectors.link_access(request.user, pk, P.CONTRIBUTE)
-    form = ReviseForm(request.POST or None, link=link)
+    form = make_form(link)
     if request.method == "POST" and form.is_valid():
         try:
-            services.link_revise(link=link, actor=request.user, **form.cleaned_data)
+            change(link=link, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("A new version of the link is recorded."))
+            messages.success(request, done)
             return redirect(_matrix_url(link.allegation))
     return _page(
         request,
@@ -263,6 +272,19 @@ def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         link=link,
         allegation=link.allegation,
+        heading=heading,
+        submit=submit,
+    )
+
+
+@GET_POST
+def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _link_change(
+        request,
+        pk,
+        lambda link: ReviseForm(request.POST or None, link=link),
+        services.link_revise,
+        done=_("A new version of the link is recorded."),
         heading=_("Revise a link"),
         submit=_("Record the new version"),
     )
@@ -270,23 +292,12 @@ def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def link_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
-    link, access = selectors.link_access(request.user, pk, P.CONTRIBUTE)
-    form = WithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.link_withdraw(link=link, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Link withdrawn. Its history is kept."))
-            return redirect(_matrix_url(link.allegation))
-    return _page(
+    return _link_change(
         request,
-        "evidence/proof_link_change.html",
-        access,
-        form=form,
-        link=link,
-        allegation=link.allegation,
+        pk,
+        lambda link: WithdrawForm(request.POST or None),
+        services.link_withdraw,
+        done=_("Link withdrawn. Its history is kept."),
         heading=_("Withdraw a link"),
         submit=_("Withdraw the link"),
     )

@@ -45,6 +45,16 @@ def _when(value: datetime) -> str:
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
+BEFORE_ACQUIRED = gettext_lazy(
+    "The item was acquired on %(when)s: an event cannot have happened before. "
+    "If it did and is recorded only now, tick “late entry” and say why."
+)
+BEFORE_PREVIOUS = gettext_lazy(
+    "The previous event happened on %(when)s: this one cannot have happened "
+    "before. If it did and is recorded only now, tick “late entry” and say why."
+)
+
+
 def _check_occurred_at(item: EvidenceItem, occurred_at: datetime, *, late: bool) -> None:
     """A custody event happens after the item was acquired (collected, else its first event)
     and after the event before it; out of that order only as a late entry. Never in the
@@ -59,27 +69,10 @@ def _check_occurred_at(item: EvidenceItem, occurred_at: datetime, *, late: bool)
         item.custody_events.filter(seq__in={1, item.custody_seq}).values_list("seq", "occurred_at")
     )
     acquired = item.collected_at or bounds.get(1)
-    if acquired is not None and occurred_at < acquired:
-        raise ValidationError(
-            {
-                "occurred_at": _(
-                    "The item was acquired on %(when)s: an event cannot have happened before. "
-                    "If it did and is recorded only now, tick “late entry” and say why."
-                )
-                % {"when": _when(acquired)}
-            }
-        )
     previous = bounds.get(item.custody_seq)
-    if previous is not None and occurred_at < previous:
-        raise ValidationError(
-            {
-                "occurred_at": _(
-                    "The previous event happened on %(when)s: this one cannot have happened "
-                    "before. If it did and is recorded only now, tick “late entry” and say why."
-                )
-                % {"when": _when(previous)}
-            }
-        )
+    for bound, message in ((acquired, BEFORE_ACQUIRED), (previous, BEFORE_PREVIOUS)):
+        if bound is not None and occurred_at < bound:
+            raise ValidationError({"occurred_at": message % {"when": _when(bound)}})
 
 
 def _require_custodian(actor: User, item: EvidenceItem) -> None:
