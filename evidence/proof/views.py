@@ -169,6 +169,26 @@ def _preselected(request: HttpRequest, allegation: Allegation) -> str | None:
     return None
 
 
+def _linked(request: HttpRequest, form: LinkForm | ItemLinkForm, **about: object) -> bool:
+    """Creates the link a valid form describes (``about``: the item, and the allegation when
+    the page is the allegation's); the service's errors go on the form."""
+    data = form.cleaned_data
+    try:
+        services.link_create(
+            actor=request.user,
+            assessment=data["assessment"],
+            locator=data["locator"],
+            relevance=data["relevance"],
+            **about,
+            **data["target"],
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    messages.success(request, _("Evidence linked."))
+    return True
+
+
 @GET_POST
 def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     allegation, access = selectors.allegation_access(request.user, pk, P.CONTRIBUTE)
@@ -180,21 +200,8 @@ def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"target": _preselected(request, allegation)},
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.link_create(
-                allegation=allegation,
-                item=data["item"],
-                actor=request.user,
-                assessment=data["assessment"],
-                locator=data["locator"],
-                relevance=data["relevance"],
-                **data["target"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Evidence linked."))
+        item = form.cleaned_data["item"]
+        if _linked(request, form, allegation=allegation, item=item):
             return redirect(_matrix_url(allegation))
     return _page(
         request,
@@ -216,22 +223,8 @@ def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
         allegations = [a for a in allegations if a.pk == int(only)]
     labels = {pk: row.label for pk, row in _suspects(request, access).items()}
     form = ItemLinkForm(request.POST or None, allegations=allegations, suspect_labels=labels)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.link_create(
-                item=item,
-                actor=request.user,
-                assessment=data["assessment"],
-                locator=data["locator"],
-                relevance=data["relevance"],
-                **data["target"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Evidence linked."))
-            return redirect("evidence:detail", pk=item.pk)
+    if request.method == "POST" and form.is_valid() and _linked(request, form, item=item):
+        return redirect("evidence:detail", pk=item.pk)
     return _page(
         request,
         "evidence/proof_link_form.html",
