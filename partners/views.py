@@ -8,7 +8,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import recent_login_required, role_required
 from accounts.roles import STAFF_ROLES, Role
-from audit.services import audit_record, search_audited
+from audit.services import audit_read, search_audited
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
@@ -175,16 +174,17 @@ def agreement_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @STAFF
 @require_GET
 def agreement_document_view(request: HttpRequest, pk: int) -> HttpResponse:
-    agreement = get_object_or_404(Agreement.objects.select_related("organisation"), pk=pk)
+    agreement = get_object_or_404(
+        Agreement.objects.visible_to(request.user).select_related("organisation"), pk=pk
+    )
     if not agreement.document:
         raise Http404
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action="partner.agreement_downloaded",
-            target=agreement.organisation,
-            details={"agreement": agreement.pk},
-        )
+    audit_read(
+        actor=request.user,
+        action="partner.agreement_downloaded",
+        target=agreement.organisation,
+        details={"agreement": agreement.pk},
+    )
     response = FileResponse(
         agreement.document.open("rb"),
         as_attachment=True,
@@ -298,7 +298,7 @@ def _shares_page(request: HttpRequest, case_pk: int, *, sharing: bool) -> HttpRe
 @recent_login_required
 @GET_POST
 def share_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    share = get_object_or_404(CaseShare.objects.select_related("case"), pk=pk)
+    share = get_object_or_404(CaseShare.objects.visible_to(request.user), pk=pk)
     access = case_access(request.user, share.case_id, P.CHANGE)  # 404 / 403 as for the case
     if request.method == "GET":
         return confirm_action(
@@ -332,11 +332,10 @@ def shared_list_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def shared_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     share = selectors.shared_case_get(request.user, pk)
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action="case.viewed_as_partner",
-            target=share.case,
-            details={"share": share.pk},
-        )
+    audit_read(
+        actor=request.user,
+        action="case.viewed_as_partner",
+        target=share.case,
+        details={"share": share.pk},
+    )
     return render(request, "partners/shared_detail.html", {"share": share, "case": share.case})

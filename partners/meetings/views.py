@@ -8,7 +8,6 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import role_required
-from audit.services import audit_record
+from audit.services import audit_read
 from custos.forms import add_service_errors
 from custos.uploads import access_before_body
 from partners.meetings import selectors, services
@@ -115,8 +114,7 @@ def _detail_page(
 @require_GET
 def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get(request.user, pk)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="meeting.viewed", target=meeting)
+    audit_read(actor=request.user, action="meeting.viewed", target=meeting)
     return _detail_page(request, meeting)
 
 
@@ -181,13 +179,12 @@ def minutes_download_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get(request.user, pk)
     if not meeting.minutes:
         raise Http404
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action="meeting.minutes_downloaded",
-            target=meeting,
-            details={"file": meeting.minutes.name},
-        )
+    audit_read(
+        actor=request.user,
+        action="meeting.minutes_downloaded",
+        target=meeting,
+        details={"file": meeting.minutes.name},
+    )
     # A file object: FileResponse streams it in blocks and sets Content-Length and the
     # Content-Disposition. Never shown inline: minutes may be HTML-like documents.
     response = FileResponse(

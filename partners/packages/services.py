@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Clearance, User
-from audit.services import audit_record
+from audit.services import audit_read, audit_record
 from cases import permissions as P
 from cases.models import Case, CasePerson
 from cases.selectors import case_permissions, identity_grants
@@ -448,10 +448,6 @@ def package_download(*, package: Package, actor: User) -> IO[bytes]:
 
 
 def verification_record(*, actor: User, outcome: str, package: Package | None) -> None:
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="package.verified",
-            target=package,
-            details={"outcome": outcome},
-        )
+    """Records that ``actor`` checked a PDF, and what the check found (``valid``, ``altered``
+    or ``unknown``)."""
+    audit_read(actor=actor, action="package.verified", target=package, details={"outcome": outcome})

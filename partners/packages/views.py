@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
@@ -28,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import Clearance
 from accounts.roles import STAFF_ROLES, Role
-from audit.services import audit_record
+from audit.services import audit_read
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
@@ -128,8 +127,7 @@ def request_for_share_view(request: HttpRequest, share_pk: int) -> HttpResponse:
 def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.package_access(request.user, pk)
     package = access.package
-    with transaction.atomic():
-        audit_record(actor=request.user, action="package.viewed", target=package)
+    audit_read(actor=request.user, action="package.viewed", target=package)
     return render(
         request,
         "partners/package_detail.html",
