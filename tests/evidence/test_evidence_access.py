@@ -12,13 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
-from evidence import services
-from evidence.models import CustodyTransfer
+from accounts.models import Clearance, User
+from cases import permissions as P
+from evidence import proof, selectors, services
+from evidence.models import (
+    Allegation,
+    CustodyEvent,
+    CustodyTransfer,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceLink,
+)
 from tests.evidence.conftest import PDF, Evidence
 from tests.factories import UserFactory
 from tests.urlwalk import all_routes
@@ -230,3 +239,75 @@ def test_a_read_only_member_sees_no_buttons_that_change_evidence(
     assert reverse("evidence:download", args=[ev.original.pk]) in page
     for name in ("edit", "file_add", "transfer", "custody_event"):
         assert reverse(f"evidence:{name}", args=[ev.item.pk]) not in page
+
+
+@pytest.mark.parametrize(
+    ("actor", "queries"),
+    # Off the team, the user's live break-glass access is looked up too (case_permissions).
+    [("lead", 2), ("analyst", 2), ("break_glass", 3)],
+)
+def test_loading_an_item_for_a_page_costs_two_queries(
+    ev: Evidence,
+    request: pytest.FixtureRequest,
+    actor: str,
+    queries: int,
+    django_assert_max_num_queries,
+) -> None:
+    user = _actor(ev, actor, request)
+    with django_assert_max_num_queries(queries):
+        item, access = selectors.item_access(user, ev.item.pk)
+    assert item == ev.item
+    assert access.case == ev.world.case
+    assert access.can(P.VIEW)
+    assert access.can(P.CHANGE) == (actor == "lead")
+
+
+def test_every_evidence_queryset_shows_a_user_only_what_they_may_see(
+    ev: Evidence, request: pytest.FixtureRequest
+) -> None:
+    """``visible_to`` on each model's queryset: the items (and their files, custody, hand-overs
+    and links) of the cases the user sees, never an item classified above their clearance."""
+    world = ev.world
+    secret, _added = services.item_create(
+        case=world.case,
+        actor=world.lead,
+        kind=EvidenceItem.Kind.DOCUMENT,
+        description="Intercepted orders",
+        classification=Clearance.SECRET,
+    )
+    allegation = proof.allegation_create(
+        case=world.case,
+        actor=world.lead,
+        suspect=world.suspect,
+        crime=world.incident.crimes.get(),
+        modes=list(proof.liability_modes()[:1]),
+        incidents=[world.incident],
+    )
+    for item in (ev.item, secret):
+        proof.link_create(
+            allegation=allegation,
+            item=item,
+            actor=world.lead,
+            element_index=0,
+            assessment=EvidenceLink.Assessment.STRONG,
+        )
+    pending_transfer(ev)
+    querysets = {
+        "items": (EvidenceItem.objects, lambda i: i.pk),
+        "files": (EvidenceFile.objects, lambda f: f.item_id),
+        "custody": (CustodyEvent.objects, lambda e: e.item_id),
+        "transfers": (CustodyTransfer.objects, lambda t: t.item_id),
+        "links": (EvidenceLink.objects, lambda link: link.item_id),
+    }
+    for name, (manager, item_of) in querysets.items():
+        assert {item_of(row) for row in manager.visible_to(world.lead)} >= {ev.item.pk}, name
+        seen = {item_of(row) for row in manager.visible_to(world.analyst)}
+        assert ev.item.pk in seen, name
+        assert secret.pk not in seen, name
+        assert not manager.visible_to(world.colleague).exists(), name
+        assert not manager.visible_to(AnonymousUser()).exists(), name
+    assert secret.pk in {i.pk for i in EvidenceItem.objects.visible_to(world.lead)}
+    assert list(Allegation.objects.visible_to(world.analyst)) == [allegation]
+    assert not Allegation.objects.visible_to(world.colleague).exists()
+    glass = request.getfixturevalue("break_glass")
+    assert ev.item in EvidenceItem.objects.visible_to(glass)
