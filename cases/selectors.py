@@ -338,20 +338,13 @@ def person_row(user: User, case: Case, pk: int) -> PersonRow:
 
 
 def persons_linkable_by(user: User, case: Case, query: str) -> list[tuple[Person, str]]:
-    """Registry persons ``user`` may link to ``case``: known to them by name from a case they
-    can see. A person protected in any case is offered only to a user who holds their
-    identity in a case they can see (protection follows the person)."""
+    """Registry persons ``user`` may link to ``case``: those they know by name
+    (``Person.objects.visible_to``: from a case they can see, and a person protected in any
+    case only with their identity), matching ``query``, not yet in ``case``."""
     if len(query.strip()) < 2:
         return []
-    visible_cases = cases_visible_to(user).values("pk")
-    granted = CasePersonUserObjectPermission.objects.filter(
-        user=user, permission__codename=P.VIEW_IDENTITY, content_object__case__in=visible_cases
-    ).values("content_object__person_id")
-    known = CasePerson.objects.filter(case__in=visible_cases).values("person_id")
-    protected = CasePerson.objects.filter(protected=True).values("person_id")
     people = (
-        Person.objects.filter(pk__in=known)
-        .filter(~Q(pk__in=protected) | Q(pk__in=granted))
+        Person.objects.visible_to(user)
         .filter(Q(full_name__icontains=query) | Q(names__name__icontains=query))
         .exclude(case_roles__case=case)
         .distinct()

@@ -4,6 +4,7 @@ by a partner), attendance per day, and the certificates of those who completed a
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -12,10 +13,43 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from accounts.roles import STAFF_ROLES, Role
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# Who may apply to a session and see the catalogue: the unit's staff and trainees.
+APPLICANT_ROLES = (*STAFF_ROLES, Role.TRAINING_ADMIN, Role.TRAINEE)
+
 
 def verification_code() -> str:
     """A random, unguessable code printed on a certificate (about 80 bits)."""
     return secrets.token_hex(10).upper()
+
+
+class CatalogueQuerySet(models.QuerySet):
+    """Courses and sessions: the catalogue, which the unit's staff and trainees read."""
+
+    def visible_to(self, user: User) -> Self:
+        return self if user.has_role(*APPLICANT_ROLES) else self.none()
+
+
+class OfApplicationQuerySet(models.QuerySet):
+    """Applications and what hangs on one (``application_path`` leads to it): a user sees
+    their own; a training admin sees every one."""
+
+    application_path = ""
+
+    def visible_to(self, user: User) -> Self:
+        if user.has_role(Role.TRAINING_ADMIN):
+            return self
+        return self.filter(**{f"{self.application_path}applicant": user})
+
+
+class OfOneApplicationQuerySet(OfApplicationQuerySet):
+    """A day's attendance, a certificate: ``visible_to`` is their application's."""
+
+    application_path = "application__"
 
 
 class Course(models.Model):
@@ -27,6 +61,8 @@ class Course(models.Model):
         _("languages"), max_length=200, blank=True, help_text=_("e.g. English, French")
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CatalogueQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -43,6 +79,8 @@ class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     title = models.CharField(_("title"), max_length=200)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = CatalogueQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "position", "pk"]
@@ -80,6 +118,8 @@ class Session(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.PLANNED
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CatalogueQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "pk"]
@@ -173,6 +213,8 @@ class Application(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = OfApplicationQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("application")
@@ -196,6 +238,8 @@ class Attendance(models.Model):
     )
     day = models.DateField(_("day"))
     present = models.BooleanField(_("present"), default=False)
+
+    objects = OfOneApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["day"]
@@ -229,6 +273,8 @@ class Certificate(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
     error = models.TextField(blank=True)
+
+    objects = OfOneApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at"]

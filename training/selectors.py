@@ -12,8 +12,7 @@ from django.http import Http404
 
 from accounts.models import User
 from accounts.roles import Role
-from training.models import Application, Certificate, Course, Session
-from training.services import APPLICANT_ROLES
+from training.models import APPLICANT_ROLES, Application, Certificate, Course, Session
 
 
 def sees_catalogue(user: User) -> bool:
@@ -25,10 +24,9 @@ def is_training_admin(user: User) -> bool:
 
 
 def sessions_for_catalogue(user: User) -> QuerySet[Session]:
-    if not sees_catalogue(user):
-        return Session.objects.none()
     return (
-        Session.objects.select_related("course")
+        Session.objects.visible_to(user)
+        .select_related("course")
         .annotate(
             accepted=Count("applications", filter=Q(applications__status="accepted")),
         )
@@ -62,20 +60,24 @@ def applications_of(user: User) -> QuerySet[Application]:
 
 def application_get(user: User, pk: int) -> Application:
     """One application: its applicant's, or any for a training admin; 404 otherwise."""
-    applications = Application.objects.select_related("session__course", "applicant")
-    if not is_training_admin(user):
-        applications = applications.filter(applicant=user)
-    application = applications.filter(pk=pk).first()
+    application = (
+        Application.objects.visible_to(user)
+        .select_related("session__course", "applicant")
+        .filter(pk=pk)
+        .first()
+    )
     if application is None:
         raise Http404
     return application
 
 
 def certificate_get(user: User, pk: int) -> Certificate:
-    certificates = Certificate.objects.select_related("application__session__course")
-    if not is_training_admin(user):
-        certificates = certificates.filter(application__applicant=user)
-    certificate = certificates.filter(pk=pk).first()
+    certificate = (
+        Certificate.objects.visible_to(user)
+        .select_related("application__session__course")
+        .filter(pk=pk)
+        .first()
+    )
     if certificate is None:
         raise Http404
     return certificate

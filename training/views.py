@@ -29,10 +29,10 @@ from training.forms import (
     ImportForm,
     SessionForm,
 )
-from training.models import Application, Certificate, Course
+from training.models import APPLICANT_ROLES, Application, Certificate, Course
 
 GET_POST = require_http_methods(["GET", "POST"])
-CATALOGUE = role_required(*services.APPLICANT_ROLES)
+CATALOGUE = role_required(*APPLICANT_ROLES)
 TRAINING_ADMIN = role_required(Role.TRAINING_ADMIN)
 STATISTICS = role_required(Role.TRAINING_ADMIN, Role.UNIT_ADMIN)
 

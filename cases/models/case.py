@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -55,6 +55,23 @@ class CaseQuerySet(models.QuerySet):
         if glass:
             visible |= Q(pk__in=glass)
         return self.filter(visible, classification__lte=user.clearance)
+
+
+class OfCaseQuerySet(models.QuerySet):
+    """Rows that belong to one case (``case_path`` leads from a row to it): ``visible_to`` is
+    the case's, so a row is seen by exactly those who may read its case."""
+
+    case_path = "case"
+
+    def visible_to(self, user: User) -> Self:
+        """Rows of the cases ``user`` may read (``Case.objects.visible_to``)."""
+        return self.filter(**{f"{self.case_path}__in": Case.objects.visible_to(user).values("pk")})
+
+
+class OfNoteQuerySet(OfCaseQuerySet):
+    """Revisions of a case note: ``visible_to`` is the note's case's."""
+
+    case_path = "note__case"
 
 
 class Case(models.Model):
@@ -224,6 +241,8 @@ class CaseMember(models.Model):
     )
     added_at = models.DateTimeField(default=timezone.now)
 
+    objects = OfCaseQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("team member")
         verbose_name_plural = _("team members")
@@ -264,6 +283,8 @@ class StatusChange(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = OfCaseQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
 
@@ -280,6 +301,8 @@ class CaseNote(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = OfCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -307,6 +330,8 @@ class CaseNoteRevision(models.Model):
     )
     edited_at = models.DateTimeField(default=timezone.now)
 
+    objects = OfNoteQuerySet.as_manager()
+
     class Meta:
         ordering = ["-version"]
         constraints = [
@@ -325,6 +350,8 @@ class BreakGlassAccess(models.Model):
     justification = models.TextField(_("justification"))
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+
+    objects = OfCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from cases.models.case import Case
+from cases.models.case import Case, OfCaseQuerySet
 
 
 class Incident(models.Model):
@@ -61,6 +61,8 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OfCaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident")

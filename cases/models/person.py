@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -10,7 +12,40 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from cases.models.case import Case
+from cases.models.case import Case, OfCaseQuerySet
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class PersonQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> Self:
+        """Registry persons ``user`` knows by name: linked to a case they may read, and, when
+        protected in any case (protection follows the person), only if they hold the
+        person's identity in a case they may read. Nobody else learns that the person
+        exists outside the cases they read, where a protected person is a pseudonym."""
+        visible_cases = Case.objects.visible_to(user).values("pk")
+        known = CasePerson.objects.filter(case__in=visible_cases).values("person_id")
+        granted = CasePersonUserObjectPermission.objects.filter(
+            user=user, permission__codename="view_identity", content_object__case__in=visible_cases
+        ).values("content_object__person_id")
+        protected = CasePerson.objects.filter(protected=True).values("person_id")
+        return self.filter(pk__in=known).filter(~Q(pk__in=protected) | Q(pk__in=granted))
+
+
+class OfPersonQuerySet(models.QuerySet):
+    """Rows of a registry person (their names): ``visible_to`` is the person's."""
+
+    def visible_to(self, user: User) -> Self:
+        return self.filter(person__in=Person.objects.visible_to(user).values("pk"))
+
+
+class OfCasePersonQuerySet(OfCaseQuerySet):
+    """Rows of a person in a case (identity grants, protective measures): ``visible_to`` is
+    the case's. Whether the identity itself is shown is the protection rule's
+    (``cases.selectors.person_rows``)."""
+
+    case_path = "case_person__case"
 
 
 class Person(models.Model):
@@ -58,6 +93,8 @@ class Person(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
@@ -81,6 +118,8 @@ class PersonName(models.Model):
     script = models.CharField(
         _("script or language"), max_length=50, blank=True, help_text=_("e.g. Arabic, Cyrillic")
     )
+
+    objects = OfPersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "name"]
@@ -115,6 +154,8 @@ class CasePerson(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OfCaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("person in a case")
@@ -195,6 +236,8 @@ class IdentityGrant(models.Model):
     )
     revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
 
+    objects = OfCasePersonQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("identity grant")
         verbose_name_plural = _("identity grants")
@@ -236,6 +279,8 @@ class ProtectiveMeasure(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OfCasePersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind"]

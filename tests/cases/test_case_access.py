@@ -17,9 +17,11 @@ from accounts.models import User
 from accounts.roles import Role
 from cases import services
 from cases.models import CaseMember
-from tests.cases.conftest import World
+from tests.cases.conftest import SHARED_WORLD, World
 from tests.factories import UserFactory
 from tests.urlwalk import all_routes
+
+pytestmark = SHARED_WORLD
 
 ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
 
@@ -229,3 +231,49 @@ def test_loading_a_case_for_a_view_costs_at_most_two_queries(
         case_access(world.analyst, world.case.pk, P.CONTRIBUTE)
     with django_assert_max_num_queries(2), pytest.raises(Http404):
         case_access(world.colleague, world.case.pk)
+
+
+def test_every_row_of_a_case_is_visible_to_exactly_those_who_read_the_case(
+    world: World, break_glass: User
+) -> None:
+    from cases.models import (
+        BreakGlassAccess,
+        CaseNote,
+        CaseNoteRevision,
+        CasePerson,
+        IdentityGrant,
+        Incident,
+        ProtectiveMeasure,
+        StatusChange,
+    )
+
+    services.note_add(case=world.case, actor=world.lead, body="A note")
+    models = [
+        Incident,
+        CasePerson,
+        CaseMember,
+        StatusChange,
+        CaseNote,
+        CaseNoteRevision,
+        IdentityGrant,
+        ProtectiveMeasure,
+        BreakGlassAccess,
+    ]
+    for model in models:
+        every = set(model.objects.values_list("pk", flat=True))
+        assert every, model
+        for reader in (world.analyst, break_glass):
+            assert set(model.objects.visible_to(reader).values_list("pk", flat=True)) == every
+        assert not model.objects.visible_to(world.colleague).exists(), model
+
+
+def test_a_protected_person_is_known_by_name_only_to_who_holds_their_identity(
+    world: World,
+) -> None:
+    from cases.models import Person, PersonName
+
+    suspect, witness = world.suspect.person, world.witness.person
+    assert set(Person.objects.visible_to(world.lead)) == {suspect, witness}
+    assert set(Person.objects.visible_to(world.analyst)) == {suspect}
+    assert not Person.objects.visible_to(world.colleague).exists()
+    assert not PersonName.objects.visible_to(world.analyst).filter(person=witness).exists()

@@ -14,7 +14,7 @@ from training.services.applications import (
     application_submit,
     application_withdraw,
 )
-from training.services.common import APPLICANT_ROLES, completion_threshold, require_training_admin
+from training.services.common import completion_threshold, require_training_admin
 from training.services.completion import (
     assessment_record,
     attendance_mark,
@@ -34,7 +34,6 @@ from training.services.sessions import (
 )
 
 __all__ = [
-    "APPLICANT_ROLES",
     "APPLICATION_FIELDS",
     "COURSE_FIELDS",
     "DECISION_TITLES",

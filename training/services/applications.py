@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from audit.services import audit_record
 from partners.models import PartnerOrganisation
-from training.models import Application, Session
-from training.services.common import APPLICANT_ROLES, accepted_count, notify, require_training_admin
+from training.models import APPLICANT_ROLES, Application, Session
+from training.services.common import accepted_count, notify, require_training_admin
 
 APPLICATION_FIELDS = (
     "country",

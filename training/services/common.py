@@ -10,12 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.roles import STAFF_ROLES, Role
+from accounts.roles import Role
 from accounts.services import notification_send
 from training.models import Application, Session
-
-# Who may apply to a session and see the catalogue: the unit's staff and trainees.
-APPLICANT_ROLES = (*STAFF_ROLES, Role.TRAINING_ADMIN, Role.TRAINEE)
 
 
 def require_training_admin(actor: User) -> None:
