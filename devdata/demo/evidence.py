@@ -110,7 +110,7 @@ def demo_evidence_seed() -> int:
         derived_from=added.file,
         method="Redacted for disclosure by the case lead",
     )
-    # The lead protected W-0001 (cases.demo) and so holds her identity: they may approve.
+    # The lead protected W-0001 (devdata.demo.cases) and so holds her identity: they may approve.
     services.redaction_approve(file=redacted.file, actor=lead)
     services.item_create(
         case=case,
