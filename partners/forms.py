@@ -18,6 +18,7 @@ from partners.models import (
     Network,
     PartnerOrganisation,
 )
+from partners.services import ORGANISATION_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -43,17 +44,7 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = PartnerOrganisation
-        fields = [
-            "name",
-            "acronym",
-            "kind",
-            "country",
-            "address",
-            "website",
-            "languages",
-            "status",
-            "networks",
-        ]
+        fields = [*ORGANISATION_FIELDS, "networks"]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
 

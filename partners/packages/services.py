@@ -45,6 +45,22 @@ from partners.packages.state import (
 )
 from partners.selectors import liaison_organisation
 
+
+def _lock_for_lead(package: Package, actor: User) -> tuple[Package, frozenset[str]]:
+    """Locks the package for a decision on it, which only someone who may change its case
+    takes (its case lead); returns it with the actor's permissions on the case."""
+    package = package_lock(package)
+    perms = case_permissions(actor, package.case)
+    if P.CHANGE not in perms:
+        raise PermissionDenied
+    return package, perms
+
+
+def _tell_concerned(package: Package, title: str, actor: User) -> None:
+    """Tells the requester and the named recipients what ``actor`` did (not ``actor``)."""
+    package_notify(concerned(package), title, package, skip=actor)
+
+
 # --- Requests -----------------------------------------------------------------------------------
 
 
@@ -254,10 +270,7 @@ def package_approve(
     approver holds. The package's classification is its content's (the case's, or an included
     item's above it); above a recipient's clearance it is refused unless the approver records
     a declassification (``declassify_to`` and its reason)."""
-    package = package_lock(package)
-    perms = case_permissions(actor, package.case)
-    if P.CHANGE not in perms:
-        raise PermissionDenied
+    package, perms = _lock_for_lead(package, actor)
     if package.status != Package.Status.REQUESTED:
         raise ValidationError(_("This request has already been decided."))
     if package.requested_by_id == actor.pk:
@@ -329,20 +342,13 @@ def package_approve(
     _enqueue(package)
     audit_record(actor=actor, action="package.queued", target=package)
     package.refresh_from_db()
-    package_notify(
-        concerned(package),
-        gettext_lazy("Package {ref} approved"),
-        package,
-        skip=actor,
-    )
+    _tell_concerned(package, gettext_lazy("Package {ref} approved"), actor)
     return package
 
 
 @transaction.atomic
 def package_reject(*, package: Package, actor: User, reason: str) -> Package:
-    package = package_lock(package)
-    if P.CHANGE not in case_permissions(actor, package.case):
-        raise PermissionDenied
+    package, _perms = _lock_for_lead(package, actor)
     if package.status != Package.Status.REQUESTED:
         raise ValidationError(_("This request has already been decided."))
     if not reason.strip():
@@ -355,12 +361,7 @@ def package_reject(*, package: Package, actor: User, reason: str) -> Package:
     )
     package.refresh_from_db()
     audit_record(actor=actor, action="package.rejected", target=package)
-    package_notify(
-        concerned(package),
-        gettext_lazy("Package {ref} rejected"),
-        package,
-        skip=actor,
-    )
+    _tell_concerned(package, gettext_lazy("Package {ref} rejected"), actor)
     return package
 
 
@@ -368,29 +369,20 @@ def package_reject(*, package: Package, actor: User, reason: str) -> Package:
 def package_revoke(*, package: Package, actor: User, reason: str) -> Package:
     """Stops a package wherever it is: a queued job renders nothing, a link stops working,
     the stored PDF is removed (its hash stays, so a copy can still be recognised)."""
-    package = package_lock(package)
-    if P.CHANGE not in case_permissions(actor, package.case):
-        raise PermissionDenied
+    package, _perms = _lock_for_lead(package, actor)
     if package.status not in Package.REVOCABLE:
         raise ValidationError(_("This package can no longer be revoked."))
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the reason for the revocation.")]})
     package_close(package, Package.Status.REVOKED, actor=actor, reason=reason)
     audit_record(actor=actor, action="package.revoked", target=package)
-    package_notify(
-        concerned(package),
-        gettext_lazy("Package {ref} revoked"),
-        package,
-        skip=actor,
-    )
+    _tell_concerned(package, gettext_lazy("Package {ref} revoked"), actor)
     return package
 
 
 @transaction.atomic
 def package_retry(*, package: Package, actor: User) -> Package:
-    package = package_lock(package)
-    if P.CHANGE not in case_permissions(actor, package.case):
-        raise PermissionDenied
+    package, _perms = _lock_for_lead(package, actor)
     if package.status != Package.Status.FAILED:
         raise ValidationError(_("Only a failed package can be retried."))
     Package.objects.filter(pk=package.pk).update(attempts=0)

@@ -48,9 +48,7 @@ def concerned(package: Package) -> list[User]:
 
 def package_share_in_force(case: Case, organisation_id: int) -> CaseShare | None:
     return (
-        CaseShare.objects.active()
-        .filter(case=case, organisation_id=organisation_id, level=CaseShare.Level.PACKAGES)
-        .first()
+        CaseShare.objects.for_packages().filter(case=case, organisation_id=organisation_id).first()
     )
 
 

@@ -47,6 +47,15 @@ GET_POST = require_http_methods(["GET", "POST"])
 STAFF_OR_LIAISON = role_required(*STAFF_ROLES, Role.TRIBUNAL_LIAISON)
 
 
+def _decider_access(request: HttpRequest, pk: int) -> selectors.PackageAccess:
+    """The package for a decision on it (approve, reject, revoke, retry): 404 unless the
+    user sees it, 403 unless they may decide (its case lead)."""
+    access = selectors.package_access(request.user, pk)
+    if not access.can_decide:
+        raise PermissionDenied
+    return access
+
+
 @STAFF_OR_LIAISON
 @require_GET
 def list_view(request: HttpRequest) -> HttpResponse:
@@ -155,9 +164,7 @@ def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
 @recent_login_required
 @GET_POST
 def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.package_access(request.user, pk)
-    if not access.can_decide:
-        raise PermissionDenied
+    access = _decider_access(request, pk)
     package = access.package
     level = selectors.package_content_classification(package)
     form = PackageDecisionForm(
@@ -199,9 +206,7 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 @recent_login_required
 @GET_POST
 def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.package_access(request.user, pk)
-    if not access.can_decide:
-        raise PermissionDenied
+    access = _decider_access(request, pk)
     form = PackageRevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -221,9 +226,7 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 @recent_login_required
 @GET_POST
 def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.package_access(request.user, pk)
-    if not access.can_decide:
-        raise PermissionDenied
+    access = _decider_access(request, pk)
     if request.method == "GET":
         return confirm_action(
             request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,7 +13,7 @@ from accounts.models import User
 from accounts.roles import Role
 from partners import services
 from partners.models import Agreement, CaseShare, PartnerMembership, PartnerOrganisation
-from tests.cases.conftest import World, break_glass, world  # noqa: F401 - shared fixtures
+from tests.cases.conftest import World, break_glass, module_world, world  # noqa: F401 - shared fixtures
 from tests.factories import UserFactory
 
 
@@ -77,3 +78,34 @@ def partners(world: World) -> Partners:  # noqa: F811 - the imported fixture
         _liaison("liaison_b", org_b),
         share_a,
     )
+
+
+# Who walks the access matrices of tests/partners (the case world's staff and two liaisons).
+ACTORS = (
+    "unit_admin",
+    "lead",
+    "investigator",
+    "analyst",
+    "colleague",
+    "liaison_a",
+    "liaison_b",
+    "trainee",
+)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One URL of an access matrix: its method, its arguments and each actor's answer."""
+
+    method: str
+    kwargs: Callable[[Partners], dict[str, object]]
+    codes: dict[str, int]
+
+
+def actor_of(p: Partners, name: str) -> User:
+    """The user an access matrix calls ``name`` (a trainee is made on first use)."""
+    if name == "trainee":
+        return UserFactory(username="matrix_trainee", roles=[Role.TRAINEE])
+    if name in ("liaison_a", "liaison_b"):
+        return getattr(p, name)
+    return getattr(p.world, name)

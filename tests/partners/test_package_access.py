@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -15,35 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import Role
 from partners.models import Package
 from partners.packages import services
 from partners.packages.selectors import package_load
-from tests.factories import UserFactory
-from tests.partners.conftest import Partners
+from tests.partners.conftest import ACTORS, Expect, Partners, actor_of
 from tests.urlwalk import all_routes
 
-ACTORS = (
-    "unit_admin",
-    "lead",
-    "investigator",
-    "analyst",
-    "colleague",
-    "liaison_a",
-    "liaison_b",
-    "trainee",
-)
 NOBODY = dict.fromkeys(ACTORS, 404)
 CASE_TEAM = {**NOBODY, "lead": 200, "investigator": 200, "analyst": 200}
 SEES_PACKAGE = {**CASE_TEAM, "liaison_a": 200}
 LEAD_ACTS = {**NOBODY, "lead": 200, "investigator": 403, "analyst": 403, "liaison_a": 403}
-
-
-@dataclass(frozen=True)
-class Expect:
-    method: str
-    kwargs: Callable[[Partners], dict[str, object]]
-    codes: dict[str, int]
 
 
 def _package(p: Partners, status: str = Package.Status.REQUESTED) -> Package:
@@ -112,20 +92,12 @@ def test_every_package_url_with_an_id_is_in_the_matrix() -> None:
     assert with_ids == set(PACKAGE_ROUTES)
 
 
-def _actor(p: Partners, name: str) -> User:
-    if name == "trainee":
-        return UserFactory(username="pk_trainee", roles=[Role.TRAINEE])
-    if name in ("liaison_a", "liaison_b"):
-        return getattr(p, name)
-    return getattr(p.world, name)
-
-
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("name", sorted(PACKAGE_ROUTES))
 def test_package_url_access(client: Client, partners: Partners, name: str, actor: str) -> None:
     expect = PACKAGE_ROUTES[name]
     url = reverse(name, kwargs=expect.kwargs(partners))
-    client.force_login(_actor(partners, actor))
+    client.force_login(actor_of(partners, actor))
     response = getattr(client, expect.method)(url)
     assert response.status_code == expect.codes[actor], f"{actor} on {url}"
     if response.status_code == 404:
@@ -151,7 +123,7 @@ def test_loading_a_package_costs_at_most_two_queries_and_follows_visible_to(
     user's roles are read once per request, before), and finds exactly the packages that
     ``Package.objects.visible_to`` holds for the user: 404 for every other."""
     package = _package(partners)
-    user = User.objects.get(pk=_actor(partners, actor).pk)
+    user = User.objects.get(pk=actor_of(partners, actor).pk)
     assert user.roles is not None  # read once per request (the navigation reads them)
     visible = Package.objects.visible_to(user).filter(pk=package.pk).exists()
     assert visible is (SEES_PACKAGE[actor] == 200), actor

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from audit.models import AuditEvent
+from evidence.models import EvidenceItem
 from partners.models import CaseShare, Package
 from partners.packages import selectors, services, worker
 from tests.partners.conftest import Partners
@@ -122,9 +123,9 @@ def test_a_liaison_requests_through_the_page(client: Client, partners: Partners)
     assert "Someone else" not in package.recipient
 
 
-def test_a_case_lead_requests_with_a_chosen_scope(partners: Partners) -> None:
+def _statement(partners: Partners) -> EvidenceItem:
+    """A statement registered in the shared case by its investigator."""
     from evidence import services as evidence_services
-    from evidence.models import EvidenceItem
     from tests.evidence.conftest import PDF, hashed_upload
 
     world = partners.world
@@ -135,6 +136,12 @@ def test_a_case_lead_requests_with_a_chosen_scope(partners: Partners) -> None:
         kind=EvidenceItem.Kind.STATEMENT,
         description="Statement",
     )
+    return item
+
+
+def test_a_case_lead_requests_with_a_chosen_scope(partners: Partners) -> None:
+    world = partners.world
+    item = _statement(partners)
     package = services.package_request(
         actor=world.lead,
         case=world.case,
@@ -161,19 +168,10 @@ def test_an_investigator_cannot_request_for_the_case(partners: Partners) -> None
 
 
 def test_items_of_another_case_are_refused(partners: Partners) -> None:
-    from evidence import services as evidence_services
-    from evidence.models import EvidenceItem
     from tests.cases.conftest import open_case
-    from tests.evidence.conftest import PDF, hashed_upload
 
     world = partners.world
-    item, _ = evidence_services.item_create(
-        case=world.case,
-        actor=world.investigator,
-        upload=hashed_upload(PDF),
-        kind=EvidenceItem.Kind.STATEMENT,
-        description="Statement",
-    )
+    item = _statement(partners)
     other = open_case(world.lead, title="Another case")
     with pytest.raises(ValidationError) as error:
         services.package_request(

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
-from accounts.roles import Role
-from tests.factories import UserFactory
-from tests.partners.conftest import Partners
+from tests.partners.conftest import ACTORS, Expect, Partners, actor_of
 from tests.urlwalk import all_routes
 
-ACTORS = (
-    "unit_admin",
-    "lead",
-    "investigator",
-    "analyst",
-    "colleague",
-    "liaison_a",
-    "liaison_b",
-    "trainee",
-)
 STAFF_READ = {
     "unit_admin": 200,
     "lead": 200,
@@ -48,13 +32,6 @@ CASE_READ = {
     "liaison_b": 404,
     "trainee": 404,
 }
-
-
-@dataclass(frozen=True)
-class Expect:
-    method: str
-    kwargs: Callable[[Partners], dict[str, object]]
-    codes: dict[str, int]
 
 
 def org(p: Partners) -> dict[str, object]:
@@ -103,20 +80,12 @@ def test_every_partners_url_with_an_id_is_in_the_matrix() -> None:
     assert with_ids == set(PARTNER_ROUTES)
 
 
-def _actor(p: Partners, name: str) -> User:
-    if name == "trainee":
-        return UserFactory(username="p_trainee", roles=[Role.TRAINEE])
-    if name in ("liaison_a", "liaison_b"):
-        return getattr(p, name)
-    return getattr(p.world, name)
-
-
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("name", sorted(PARTNER_ROUTES))
 def test_partner_url_access(client: Client, partners: Partners, name: str, actor: str) -> None:
     expect = PARTNER_ROUTES[name]
     url = reverse(name, kwargs=expect.kwargs(partners))
-    client.force_login(_actor(partners, actor))
+    client.force_login(actor_of(partners, actor))
     response = getattr(client, expect.method)(url)
     assert response.status_code == expect.codes[actor], f"{actor} on {url}"
     if response.status_code == 404:
