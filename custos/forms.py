@@ -49,7 +49,7 @@ class CustosFormRenderer(TemplatesSetting):
     bound_field_class = CustosBoundField
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Shows a service's ValidationError on the form: on its field where the form has it,
     above the form otherwise. The form re-renders with everything the user typed."""
     if hasattr(error, "error_dict"):
