@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -58,7 +59,7 @@ def reader_for_identities(case_person_ids: Iterable[int]) -> Reader:
     return Reader(holds=frozenset(case_person_ids))
 
 
-def _protected_persons() -> QuerySet[CasePerson]:
+def _protected_persons() -> QuerySet[CasePerson, Any]:
     """The registry persons protected in any case, as a subquery: protection follows the
     person, so a flag lifted on one link (by SQL, say) does not open the files."""
     return CasePerson.objects.filter(protected=True).values("person_id")

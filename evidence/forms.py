@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -65,12 +65,12 @@ class ItemForm(forms.ModelForm):
             (row.case_person.pk, f"{row.label} ({row.case_person.get_role_display()})")
             for row in persons
         ]
-        self.fields["source_person"].choices = [("", "—"), *labels]
-        self.fields["identifies"].choices = labels
+        cast(forms.ChoiceField, self.fields["source_person"]).choices = [("", "—"), *labels]
+        cast(forms.ChoiceField, self.fields["identifies"]).choices = labels
         case = case or (self.instance.case if self.instance.case_id else None)
         floor = case.classification if case else Clearance.UNCLASSIFIED
         ceiling = actor.clearance if actor else Clearance.SECRET
-        self.fields["classification"].choices = [
+        cast(forms.ChoiceField, self.fields["classification"]).choices = [
             (value, label) for value, label in Clearance.choices if floor <= value <= ceiling
         ]
         self.fields["classification"].required = False  # the case's level when left out
@@ -104,7 +104,8 @@ class ItemForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         now = timezone.now()
         for name in ("collected_at", "capture_time", "capture_published_at"):
             if data.get(name) and data[name] > now:
@@ -143,7 +144,7 @@ class FileForm(forms.Form):
         """``files_of_item``: the files of the item the user may name (evidence.access)."""
         super().__init__(*args, **kwargs)
         self.item_files = {f.pk: f for f in files_of_item}
-        self.fields["derived_from"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["derived_from"]).choices = [("", "—")] + [
             (f.pk, f"{f.get_role_display()}: {f.filename}") for f in files_of_item
         ]
 
@@ -152,8 +153,13 @@ class FileForm(forms.Form):
         return self.item_files.get(pk) if pk else None
 
 
+class RecipientField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_full_name()} ({obj.username})"
+
+
 class TransferForm(forms.Form):
-    to_user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Hand over to"))
+    to_user = RecipientField(queryset=User.objects.none(), label=_("Hand over to"))
     purpose = forms.CharField(label=_("Purpose"), max_length=300)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -161,8 +167,7 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, recipients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_user"].queryset = recipients
-        self.fields["to_user"].label_from_instance = lambda u: f"{u.get_full_name()} ({u.username})"
+        cast(forms.ModelChoiceField, self.fields["to_user"]).queryset = recipients
 
 
 class AcceptForm(forms.Form):
@@ -211,7 +216,7 @@ class CustodyEventForm(forms.Form):
 
     def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
             (kind, CustodyEvent.Kind(kind).label)
             for kind, (allowed, _new) in CUSTODY_STEPS.items()
             if item.status in allowed

@@ -53,7 +53,7 @@ def load_with_case_access(
         raise Http404
     if perm not in perms:
         raise PermissionDenied
-    return row, CaseAccess(case=loaded, perms=perms, role=row.user_case_role)
+    return row, CaseAccess(case=loaded, perms=perms, role=getattr(row, "user_case_role", None))
 
 
 def item_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceItem, CaseAccess]:
@@ -272,7 +272,7 @@ def audit_rows_hidden(case: Case, user: User) -> Q:
     ]
     links = EvidenceLink.objects.filter(item_id__in=above).values_list("pk", flat=True)
 
-    def rows(model: type, ids: Iterable[int]) -> Q:
+    def rows(model: type[Model], ids: Iterable[int]) -> Q:
         return Q(target_type=model._meta.label_lower, target_id__in=[str(pk) for pk in ids])
 
     return rows(EvidenceItem, above) | rows(EvidenceFile, files) | rows(EvidenceLink, links)

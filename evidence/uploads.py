@@ -30,6 +30,7 @@ class HashedUpload(TemporaryUploadedFile):
 
     sha256: str
     sniffed_type: str
+    size: int
 
 
 class _HashWriter(threading.Thread):
@@ -95,7 +96,7 @@ class HashingUploadHandler(FileUploadHandler):
         self.head = bytearray()
         self.received = 0
         self.file = HashedUpload(
-            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+            self.file_name or "", self.content_type, 0, self.charset, self.content_type_extra
         )
         self.writer = _HashWriter(self.file)
         self.writer.start()
@@ -108,11 +109,11 @@ class HashingUploadHandler(FileUploadHandler):
             raise StopUpload(connection_reset=False)
         if len(self.head) < SNIFF_BYTES:
             self.head += raw_data[: SNIFF_BYTES - len(self.head)]
-        self.writer.chunks.put(raw_data)
+        self._running().chunks.put(raw_data)
         return None
 
     def file_complete(self, file_size: int) -> HashedUpload:
-        sha256 = self.writer.finish()
+        sha256 = self._running().finish()
         self.writer = None
         self.file.flush()
         self.file.seek(0)
@@ -122,6 +123,11 @@ class HashingUploadHandler(FileUploadHandler):
             magic.from_buffer(bytes(self.head), mime=True) if self.head else "application/x-empty"
         )
         return self.file
+
+    def _running(self) -> _HashWriter:
+        if self.writer is None:  # pragma: no cover - new_file starts it, only _abandon ends it
+            raise RuntimeError("no upload is being received")
+        return self.writer
 
     def upload_interrupted(self) -> None:
         # The client went away mid-upload: nothing of it may stay on disk.
@@ -139,7 +145,7 @@ class HashingUploadHandler(FileUploadHandler):
 _UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 
-def safe_filename(name: str) -> str:
+def safe_filename(name: str | None) -> str:
     """A file name that is only a name: no path, no control characters, no leading dots."""
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").split("/")[-1]

@@ -13,7 +13,8 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.forms import BaseForm
+from django.http import FileResponse, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,9 +28,10 @@ from accounts.models import Clearance, User
 from accounts.roles import Role as UserRole
 from audit.services import audit_read, audit_record, search_audited
 from cases import permissions as P
-from cases.selectors import case_access, person_rows
+from cases.selectors import CaseAccess, case_access, person_rows
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
 from custos.views import confirm_action
 from evidence import selectors, services
@@ -51,7 +53,9 @@ GET_POST = require_http_methods(["GET", "POST"])
 CUSTODY_LOG_PAGE = 25  # custody events per page of an item
 
 
-def _page(request: HttpRequest, template: str, access: object, **context: object) -> HttpResponse:
+def _page(
+    request: AuthenticatedHttpRequest, template: str, access: CaseAccess, **context: object
+) -> HttpResponse:
     case = context.pop("case", None) or access.case
     return render(
         request, template, {"case": case, "access": access, "tab": "evidence", "P": P, **context}
@@ -74,7 +78,9 @@ def _streamed_upload(
 
         @csrf_exempt
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapped(
+            request: AuthenticatedHttpRequest, *args: object, **kwargs: object
+        ) -> HttpResponse:
             authorise_before_body(authorise, request, *args, **kwargs)
             return _upload(request, inner, *args, **kwargs)
 
@@ -84,7 +90,10 @@ def _streamed_upload(
 
 
 def _upload(
-    request: HttpRequest, inner: Callable[..., HttpResponse], *args: object, **kwargs: object
+    request: AuthenticatedHttpRequest,
+    inner: Callable[..., HttpResponse],
+    *args: object,
+    **kwargs: object,
 ) -> HttpResponse:
     handler = HashingUploadHandler(request)
     request.upload_handlers = [handler]
@@ -97,22 +106,24 @@ def _upload(
         except (OSError, MultiPartParserError):
             handler.upload_interrupted()
             return render(request, "evidence/upload_failed.html", status=400)
-    request.upload_too_large = handler.too_large
+    request.upload_too_large = handler.too_large  # type: ignore[attr-defined]  # _upload_error
     return inner(request, *args, **kwargs)
 
 
-def _case_contributor(request: HttpRequest, case_pk: int) -> None:
+def _case_contributor(request: AuthenticatedHttpRequest, case_pk: int) -> None:
     case_access(request.user, case_pk, P.CONTRIBUTE)
 
 
-def _item_contributor(request: HttpRequest, pk: int) -> None:
+def _item_contributor(request: AuthenticatedHttpRequest, pk: int) -> None:
     selectors.item_access(request.user, pk, P.CONTRIBUTE)
 
 
-def _warn_duplicate(request: HttpRequest, added: services.FileAdded) -> None:
+def _warn_duplicate(request: AuthenticatedHttpRequest, added: services.FileAdded) -> None:
     # Not about a file the user may not name: that would confirm what a withheld or
     # classified item holds.
-    if not selectors.file_readable_by(request.user, added.duplicate_of):
+    if added.duplicate_of is None or not selectors.file_readable_by(
+        request.user, added.duplicate_of
+    ):
         return
     messages.warning(
         request,
@@ -121,7 +132,7 @@ def _warn_duplicate(request: HttpRequest, added: services.FileAdded) -> None:
     )
 
 
-def _upload_error(request: HttpRequest, form: object) -> bool:
+def _upload_error(request: AuthenticatedHttpRequest, form: BaseForm) -> bool:
     if getattr(request, "upload_too_large", False):
         limit = settings.CUSTOS_UPLOAD_MAX_BYTES
         form.add_error(
@@ -136,7 +147,7 @@ def _upload_error(request: HttpRequest, form: object) -> bool:
 
 
 @require_GET
-def register_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def register_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
     form = RegisterFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -166,7 +177,7 @@ def register_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 @_streamed_upload(_case_contributor)
 @GET_POST
-def item_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def item_create_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk, P.CONTRIBUTE)
     persons = person_rows(request.user, access.case)
     form = NewItemForm(
@@ -196,7 +207,7 @@ def item_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 @require_GET
-def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def item_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk)
     audit_read(actor=request.user, action="evidence.viewed", target=item)
     rows = person_rows(request.user, item.case)
@@ -228,7 +239,7 @@ def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def item_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     persons = person_rows(request.user, item.case)
     form = ItemForm(
@@ -253,7 +264,7 @@ def item_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @_streamed_upload(_item_contributor)
 @GET_POST
-def file_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+def file_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     readable = selectors.readable_files(request.user, item)
     form = FileForm(
@@ -293,7 +304,7 @@ def file_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     recipients = (
         User.objects.filter(
@@ -327,7 +338,7 @@ def transfer_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sensitive_post_parameters("password")
 @GET_POST
-def transfer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_accept_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     transfer, access = selectors.transfer_access(request.user, pk)
     form = AcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -361,7 +372,7 @@ def transfer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def transfer_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     transfer, _access = selectors.transfer_access(request.user, pk)
     try:
         services.transfer_cancel(transfer=transfer, actor=request.user)
@@ -373,7 +384,7 @@ def transfer_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def custody_event_view(request: HttpRequest, pk: int) -> HttpResponse:
+def custody_event_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     form = CustodyEventForm(request.POST or None, item=item)
     if request.method == "POST" and form.is_valid():
@@ -388,7 +399,7 @@ def custody_event_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def verify_now_view(request: HttpRequest, pk: int) -> HttpResponse:
+def verify_now_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, _access = selectors.item_access(request.user, pk)
     fixity.item_fixity_request(item=item, actor=request.user)
     messages.info(request, _("An integrity check of this item's files has been queued."))
@@ -398,7 +409,7 @@ def verify_now_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Files: download and preview ------------------------------------------------------------
 
 
-def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpResponse:
+def _file_response(request: AuthenticatedHttpRequest, pk: int, *, inline: bool) -> FileResponse:
     file, _access = selectors.file_access(request.user, pk)
     blob = file.blob
     if inline and blob.preview_kind is None:
@@ -426,7 +437,7 @@ def _file_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpRespon
 
 @recent_login_required
 @GET_POST
-def redaction_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+def redaction_approve_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A case lead holding the identities the item reveals approves a redacted version: a
     disclosure decision, so behind a fresh login like the others (accounts/sensitive.py)."""
     file, _access = selectors.file_for_change(request.user, pk)
@@ -458,12 +469,12 @@ def redaction_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def download_view(request: HttpRequest, pk: int) -> HttpResponse:
+def download_view(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return _file_response(request, pk, inline=False)
 
 
 @require_GET
-def preview_view(request: HttpRequest, pk: int) -> HttpResponse:
+def preview_view(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return _file_response(request, pk, inline=True)
 
 
@@ -471,7 +482,7 @@ def preview_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def integrity_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def integrity_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
     case_read_record(access=access, actor=request.user, page="evidence integrity")
     rows = selectors.integrity_of_case(request.user, access.case)
@@ -480,7 +491,7 @@ def integrity_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 @role_required(UserRole.UNIT_ADMIN)
 @require_GET
-def integrity_admin_view(request: HttpRequest) -> HttpResponse:
+def integrity_admin_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Failed integrity checks across the unit: exhibit numbers and hashes only."""
     return render(
         request, "evidence/integrity_admin.html", {"blobs": selectors.integrity_failures()}

@@ -5,7 +5,7 @@ another crime than the allegation's no longer validates."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.text import Truncator
@@ -84,10 +84,12 @@ class AllegationForm(forms.Form):
             if row.case_person.role == CasePerson.Role.SUSPECT or row.case_person.pk == current
         ]
         self.suspects = {row.case_person.pk: row.case_person for row in suspects}
-        self.fields["suspect"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["suspect"]).choices = [("", "—")] + [
             (row.case_person.pk, row.label) for row in suspects
         ]
-        self.fields["incidents"].queryset = case.incidents.order_by("date_start", "id")
+        cast(forms.ModelChoiceField, self.fields["incidents"]).queryset = case.incidents.order_by(
+            "date_start", "id"
+        )
 
     def clean_suspect(self) -> CasePerson:
         return self.suspects[self.cleaned_data["suspect"]]
@@ -157,10 +159,10 @@ class LinkForm(_LinkFields):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.items = {item.pk: item for item in items}
-        self.fields["item"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["item"]).choices = [("", "—")] + [
             (item.pk, f"{item.exhibit}: {Truncator(item.description).chars(80)}") for item in items
         ]
-        self.fields["target"].choices = target_choices(allegation)
+        cast(forms.ChoiceField, self.fields["target"]).choices = target_choices(allegation)
 
     def clean_item(self) -> EvidenceItem:
         return self.items[self.cleaned_data["item"]]
@@ -185,7 +187,7 @@ class ItemLinkForm(_LinkFields):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.allegations = {a.pk: a for a in allegations}
-        self.fields["target"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["target"]).choices = [("", "—")] + [
             (
                 allegation_label(a, suspect_labels.get(a.suspect_id, "")),
                 target_choices(a, prefix=f"{a.pk}|"),

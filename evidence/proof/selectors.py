@@ -5,6 +5,7 @@ constant number of queries, whatever the number of links."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -147,7 +148,7 @@ class Matrix:
         return not self.allegation.crime.verified_from_source
 
 
-def _current_links(clearance: int | None) -> Prefetch:
+def _current_links(clearance: int | None) -> Prefetch[str, Any, str]:
     """The current links; with ``clearance``, only those of items classified no higher."""
     links = EvidenceLink.objects.filter(is_current=True)
     if clearance is not None:
@@ -164,14 +165,14 @@ def _current_links(clearance: int | None) -> Prefetch:
 def _groups(links: list[EvidenceLink]) -> list[LinkGroup]:
     labels = dict(Assessment.choices)
     return [
-        LinkGroup(a, labels[a], [link for link in links if link.assessment == a])
+        LinkGroup(a, str(labels[a]), [link for link in links if link.assessment == a])
         for a in ASSESSMENT_ORDER
     ]
 
 
 def _build(allegation: Allegation) -> Matrix:
     """The matrix of an allegation whose ``modes`` and ``current_links`` are prefetched."""
-    links: list[EvidenceLink] = allegation.current_links
+    links: list[EvidenceLink] = allegation.current_links  # type: ignore[attr-defined]  # Prefetch to_attr
     rows = [
         MatrixRow(
             kind="contextual" if is_contextual(text) else "element",
@@ -287,6 +288,8 @@ def matrix_rows_for_export(
     its disclosures allow."""
     built = matrix(allegation, user)
     if labels is None:
+        if user is None:
+            raise TypeError("the export names persons as a user or a package's labels allow")
         labels = suspect_labels(user, allegation.case)
     suspect = labels.get(allegation.suspect_id, "")
     crime = allegation.crime
@@ -302,7 +305,7 @@ def matrix_rows_for_export(
             allegation.audit_label,
             suspect,
             crime_label,
-            str(row.number) if row.number else row.mode.article,
+            str(row.number) if row.number else row.mode.article if row.mode else "",
             kinds[row.kind],
             row.text,
         ]

@@ -177,6 +177,8 @@ def _target_errors(
                 "mode": mode.article
             }
         return None
+    if element_index is None:  # pragma: no cover - one of the two is set (checked above)
+        return None
     if element_crime is not None and element_crime.pk != crime.pk:
         return _(
             "This element is of art. %(other)s, not of the crime of this allegation "
@@ -280,7 +282,7 @@ def link_create(
         details={
             "allegation": allegation.pk,
             "item": item.pk,
-            "row": f"mode {mode.article}" if mode else f"element {element_index + 1}",
+            "row": f"mode {mode.article}" if mode else f"element {link.element_number}",
             "assessment": assessment,
         },
     )

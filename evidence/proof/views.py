@@ -6,10 +6,11 @@ only."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,9 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import audit_read
 from cases import permissions as P
+from cases.models import Case
 from cases.selectors import CaseAccess, PersonRow, case_access, person_rows
 from custos.csv import csv_response
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from evidence.models import Allegation, EvidenceLink
 from evidence.proof import selectors, services
 from evidence.proof.forms import AllegationForm, ItemLinkForm, LinkForm, ReviseForm, WithdrawForm
@@ -29,7 +32,7 @@ GET_POST = require_http_methods(["GET", "POST"])
 
 
 def _page(
-    request: HttpRequest, template: str, access: CaseAccess, **context: object
+    request: AuthenticatedHttpRequest, template: str, access: CaseAccess, **context: object
 ) -> HttpResponse:
     return render(
         request,
@@ -39,10 +42,10 @@ def _page(
 
 
 def _audit_read(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     access: CaseAccess,
     page: str,
-    target: Allegation | EvidenceLink,
+    target: Case | Allegation | EvidenceLink,
     shown: Iterable[PersonRow] = (),
     action: str = "proof.viewed",
 ) -> None:
@@ -58,7 +61,7 @@ def _audit_read(
     )
 
 
-def _suspects(request: HttpRequest, access: CaseAccess) -> dict[int, PersonRow]:
+def _suspects(request: AuthenticatedHttpRequest, access: CaseAccess) -> dict[int, PersonRow]:
     return {row.case_person.pk: row for row in person_rows(request.user, access.case)}
 
 
@@ -70,7 +73,7 @@ def _matrix_url(allegation: Allegation) -> str:
 
 
 @require_GET
-def overview_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def overview_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
     suspects = _suspects(request, access)
     entries = [
@@ -82,7 +85,7 @@ def overview_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 @GET_POST
-def allegation_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def allegation_create_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk, P.CONTRIBUTE)
     persons = person_rows(request.user, access.case)
     form = AllegationForm(request.POST or None, case=access.case, persons=persons)
@@ -100,7 +103,7 @@ def allegation_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 @GET_POST
-def allegation_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def allegation_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     allegation, access = selectors.allegation_access(request.user, pk, P.CONTRIBUTE)
     persons = person_rows(request.user, access.case)
     form = AllegationForm(
@@ -125,7 +128,7 @@ def allegation_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
+def matrix_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     allegation, access = selectors.allegation_access(request.user, pk)
     built = selectors.matrix(allegation, request.user)
     suspect = _suspects(request, access).get(allegation.suspect_id)
@@ -141,7 +144,7 @@ def matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def matrix_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
+def matrix_csv_view(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     allegation, access = selectors.allegation_access(request.user, pk)
     section = selectors.matrix_rows_for_export(allegation, request.user)
     suspect = _suspects(request, access).get(allegation.suspect_id)
@@ -160,7 +163,7 @@ def matrix_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Links -----------------------------------------------------------------------------------
 
 
-def _preselected(request: HttpRequest, allegation: Allegation) -> str | None:
+def _preselected(request: AuthenticatedHttpRequest, allegation: Allegation) -> str | None:
     element, mode = request.GET.get("element", ""), request.GET.get("mode", "")
     if element.isdigit():
         return f"e:{allegation.crime_id}:{element}"
@@ -169,7 +172,7 @@ def _preselected(request: HttpRequest, allegation: Allegation) -> str | None:
     return None
 
 
-def _linked(request: HttpRequest, form: LinkForm | ItemLinkForm, **about: object) -> bool:
+def _linked(request: AuthenticatedHttpRequest, form: LinkForm | ItemLinkForm, **about: Any) -> bool:
     """Creates the link a valid form describes (``about``: the item, and the allegation when
     the page is the allegation's); the service's errors go on the form."""
     data = form.cleaned_data
@@ -190,7 +193,7 @@ def _linked(request: HttpRequest, form: LinkForm | ItemLinkForm, **about: object
 
 
 @GET_POST
-def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+def link_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     allegation, access = selectors.allegation_access(request.user, pk, P.CONTRIBUTE)
     items = list(access.case.evidence.cleared_for(request.user).order_by("number"))
     form = LinkForm(
@@ -215,7 +218,7 @@ def link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
+def item_link_view(request: AuthenticatedHttpRequest, item_pk: int) -> HttpResponse:
     item, access = item_access(request.user, item_pk, P.CONTRIBUTE)
     allegations = list(selectors.allegations_of(access.case))
     only = request.GET.get("allegation", "")
@@ -238,7 +241,7 @@ def item_link_view(request: HttpRequest, item_pk: int) -> HttpResponse:
 
 
 def _link_change(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     pk: int,
     make_form: Callable[[EvidenceLink], ReviseForm | WithdrawForm],
     change: Callable[..., EvidenceLink],
@@ -271,7 +274,7 @@ def _link_change(
 
 
 @GET_POST
-def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
+def link_revise_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _link_change(
         request,
         pk,
@@ -284,7 +287,7 @@ def link_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def link_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+def link_withdraw_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _link_change(
         request,
         pk,
@@ -297,7 +300,7 @@ def link_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def link_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+def link_history_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     link, access = selectors.link_access(request.user, pk)
     versions = list(selectors.link_history(link))
     _audit_read(request, access, "link_history", link)

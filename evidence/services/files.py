@@ -3,8 +3,9 @@ the file bound into the item's custody chain) and approving a redacted copy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,6 +22,7 @@ from evidence.services.common import custody_details, lock_item, require
 from evidence.storage import blob_discard, blob_put
 from evidence.uploads import HashedUpload, safe_filename
 
+T = TypeVar("T")
 Kind = CustodyEvent.Kind
 Status = EvidenceItem.Status
 
@@ -31,11 +33,12 @@ class FileAdded:
     duplicate_of: EvidenceFile | None  # the same bytes were already in this case
 
 
-def check_upload(upload: HashedUpload | None) -> None:
+def check_upload(upload: HashedUpload | None) -> HashedUpload:
     if upload is None:
         raise ValidationError({"upload": _("Choose a file to upload.")})
     if upload.size == 0:
         raise ValidationError({"upload": _("The file is empty.")})
+    return upload
 
 
 def file_create(
@@ -100,7 +103,7 @@ def file_create(
     return FileAdded(file, duplicate)
 
 
-def with_blob(upload: HashedUpload, write: Any) -> Any:
+def with_blob(upload: HashedUpload, write: Callable[[StoredBlob], T]) -> T:
     """Stores the upload's bytes, then runs ``write(blob)`` in a transaction; if that fails,
     the bytes stored for it are removed again: a failed upload leaves nothing behind."""
     blob, created = blob_put(upload)
@@ -126,15 +129,15 @@ def file_add(
 ) -> FileAdded:
     require(actor, item.case, P.CONTRIBUTE)
     case_require_open(item.case)
-    check_upload(upload)
+    checked = check_upload(upload)
     if item.status == Status.DESTROYED:
         raise ValidationError(_("This item has been destroyed."))
     return with_blob(
-        upload,
+        checked,
         lambda blob: file_create(
             item=lock_item(item),
             actor=actor,
-            upload=upload,
+            upload=checked,
             blob=blob,
             role=role,
             derived_from=derived_from,

@@ -214,7 +214,7 @@ def item_create(
             },
         )
         added = None
-        if blob is not None:
+        if blob is not None and upload is not None:
             added = file_create(
                 item=item,
                 actor=actor,
