@@ -13,10 +13,11 @@ client; each parallel worker's own var directory and Redis database).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import User
@@ -31,6 +32,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup: None, django_db_blocker) -> Iterator[None]:
+    """The database for a world built once per module (Django's ``setUpTestData``, NetBox's
+    pattern): what a module-scoped fixture writes stays in one transaction, rolled back after
+    the module's last test. Each test still runs in a savepoint of its own inside it and rolls
+    its changes back, so tests stay independent; a test that changes a shared object gets a
+    copy of it (see ``world`` in tests/cases/conftest.py). Not for modules with transactional
+    tests (``transaction=True``), which need the database outside any transaction."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        # Like a TestCase's own atomic block: the product's durable blocks may nest in it.
+        outer._from_testcase = True  # type: ignore[attr-defined]
+        outer.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,14 @@
 """A living case for the tests: a team of three, incidents, an ordinary suspect and a protected
-witness whose real name is a canary string that must never reach the wrong eyes."""
+witness whose real name is a canary string that must never reach the wrong eyes.
+
+A module whose tests each roll their own changes back (no ``transaction=True``) may build the
+world once (``pytestmark = SHARED_WORLD``): ``world`` then hands each test a copy of the
+module's, built through the same services in ``module_db`` (tests/conftest.py).
+"""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -49,8 +55,7 @@ def open_case(lead: User, **overrides: object) -> Case:
     return services.case_create(actor=lead, **data)
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def build_world() -> World:
     lead = UserFactory(username="w_lead", roles=[Role.CASE_LEAD], clearance=Clearance.SECRET)
     investigator = UserFactory(username="w_inv", roles=[Role.INVESTIGATOR])
     analyst = UserFactory(username="w_analyst", roles=[Role.ANALYST])
@@ -93,6 +98,25 @@ def world(db: None) -> World:
     return World(
         case, lead, investigator, analyst, colleague, unit_admin, witness, suspect, incident
     )
+
+
+# The module builds its world once; each test gets a copy (the database rolls back anyway).
+SHARED_WORLD = pytest.mark.usefixtures("module_world")
+
+
+@pytest.fixture(scope="module")
+def module_world(module_db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def world(db: None, request: pytest.FixtureRequest) -> World:
+    """The case world: the module's, copied, in a ``SHARED_WORLD`` module (``module_world``,
+    being module-scoped, is built before this test's transaction opens); built for this test
+    otherwise."""
+    if "module_world" in request.fixturenames:
+        return copy.deepcopy(request.getfixturevalue("module_world"))
+    return build_world()
 
 
 @pytest.fixture

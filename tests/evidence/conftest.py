@@ -11,7 +11,7 @@ import pytest
 from evidence import services
 from evidence.models import EvidenceFile, EvidenceItem
 from evidence.uploads import HashedUpload, hashed_upload_from_bytes
-from tests.cases.conftest import World, break_glass, world  # noqa: F401 - shared fixtures
+from tests.cases.conftest import World, break_glass, module_world, world  # noqa: F401 - shared fixtures
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"x" * 5000
 PNG = (

@@ -26,7 +26,7 @@ from evidence import services as evidence_services
 from evidence.models import CustodyTransfer, EvidenceLink
 from partners.meetings import services as meetings
 from partners.models import Contact, FollowUpAction, Meeting, Package
-from tests.cases.conftest import WITNESS_NAME, World, break_glass, world  # noqa: F401
+from tests.cases.conftest import WITNESS_NAME, World, break_glass, module_world, world  # noqa: F401
 from tests.evidence.conftest import Evidence, ev, evidence_storage  # noqa: F401
 from tests.evidence.test_proof import build_proof
 from tests.factories import NotificationFactory, UserFactory

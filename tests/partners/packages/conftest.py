@@ -14,7 +14,7 @@ from cases.models import Crime
 from evidence import proof, services
 from evidence.models import CustodyEvent, EvidenceItem, EvidenceLink
 from partners.models import Package
-from tests.cases.conftest import World, world  # noqa: F401 - shared fixture
+from tests.cases.conftest import World, module_world, world  # noqa: F401 - shared fixture
 from tests.evidence.conftest import evidence_storage, hashed_upload  # noqa: F401
 
 HOSTILE = (
