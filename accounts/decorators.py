@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from accounts.auth_session import is_recently_authenticated
 from accounts.roles import Role
+from custos.http import AuthenticatedHttpRequest
 
 View = Callable[..., HttpResponse]
 
@@ -23,7 +24,7 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.has_role(*roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -52,7 +52,7 @@ class TwoFactorEnforcementMiddleware:
         if (
             settings.CUSTOS_REQUIRE_2FA
             and user.is_authenticated
-            and not user.is_verified()
+            and not user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
             and not request.path.startswith(settings.STATIC_URL)
             and request.path not in {reverse(name) for name in self.ALLOWED}
         ):

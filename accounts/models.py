@@ -25,7 +25,8 @@ class Clearance(models.IntegerChoices):
     SECRET = 3, _("Secret")
 
 
-class User(AbstractUser):
+# django-otp's devices are untyped, so the stubs cannot see the reverse manager they add.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A person who logs in to Custos.
 
     Names from many scripts and naming traditions do not split into first and last names,
@@ -33,8 +34,9 @@ class User(AbstractUser):
     refers to them.
     """
 
-    first_name = None
-    last_name = None
+    # One full_name instead (removing AbstractUser's fields, as Django documents).
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     preferred_language = models.CharField(
         _("preferred language"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -26,6 +27,9 @@ from accounts.models import (
 )
 from accounts.roles import Role
 from audit.services import audit_record
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 RECOVERY_CODE_COUNT = 10
 
@@ -163,7 +167,7 @@ def language_set(*, user: User, language: str) -> None:
 
 @transaction.atomic
 def notification_send(
-    *, user: User, title: str, body: str = "", url: str = "", email: bool = True
+    *, user: User, title: StrOrPromise, body: StrOrPromise = "", url: str = "", email: bool = True
 ) -> Notification:
     """Notifies ``user``: an in-app notification, and an e-mail sent by a worker.
 

@@ -30,7 +30,7 @@ def _audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
 def _audit_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    details = {"username": str(credentials.get("username", ""))[:150]}
+    details: dict[str, Any] = {"username": str(credentials.get("username", ""))[:150]}
     if credentials.get("stage"):
         details["stage"] = str(credentials["stage"])
     if request is not None and getattr(request, "axes_locked_out", False):

@@ -39,6 +39,7 @@ from accounts.forms import (
 from accounts.models import RecoveryCode, RecoveryCodeDevice, User
 from accounts.selectors import has_second_factor, notification_get, notifications_for
 from audit.services import audit_record
+from custos.http import AuthenticatedHttpRequest
 
 SETUP_KEY = "custos_totp_setup_key"
 
@@ -155,7 +156,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 @never_cache
 @require_http_methods(["GET", "POST"])
-def reauth_view(request: HttpRequest) -> HttpResponse:
+def reauth_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = ReauthForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
@@ -166,7 +167,7 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def profile_view(request: HttpRequest) -> HttpResponse:
+def profile_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(
         request.POST or None,
@@ -187,7 +188,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
-def password_change_view(request: HttpRequest) -> HttpResponse:
+def password_change_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"])
@@ -197,7 +198,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change.html", {"form": form})
 
 
-def two_factor_view(request: HttpRequest) -> HttpResponse:
+def two_factor_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "totp_device": TOTPDevice.objects.filter(user=user, confirmed=True).first(),
@@ -211,7 +212,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("token", "password")
 @never_cache
 @require_http_methods(["GET", "POST"])
-def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
+def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Enrols an authenticator app: a QR code rendered here, then the password and one code
     to confirm it.
 
@@ -254,7 +255,7 @@ def _b32(raw: bytes) -> str:
 
 @recent_login_required
 @require_http_methods(["GET", "POST"])
-def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+def recovery_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect("accounts:2fa_setup")
     if request.method == "POST":
@@ -266,7 +267,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 @recent_login_required
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
-def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
+def two_factor_disable_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if settings.CUSTOS_REQUIRE_2FA:
         messages.error(
             request, _("Two-factor authentication is required and cannot be turned off.")
@@ -280,13 +281,13 @@ def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor_disable.html", {"form": form})
 
 
-def notifications_view(request: HttpRequest) -> HttpResponse:
+def notifications_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(notifications_for(request.user), 25).get_page(request.GET.get("page"))
     return render(request, "accounts/notification_list.html", {"page": page})
 
 
 @require_POST
-def notification_read_view(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = notification_get(user=request.user, pk=pk)
     services.notification_mark_read(notification=notification, user=request.user)
     if request.POST.get("open") and notification.url.startswith("/"):
@@ -295,7 +296,7 @@ def notification_read_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def notifications_read_all_view(request: HttpRequest) -> HttpResponse:
+def notifications_read_all_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=request.user)
     messages.success(request, _("%(count)d notifications marked as read.") % {"count": count})
     return redirect("accounts:notifications")

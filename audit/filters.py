@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +10,10 @@ from audit.models import AuditEvent
 from custos.forms import SEARCH_MAX_LENGTH, SEARCH_TOO_LONG
 
 # Every text filter takes at most a search box's length.
-TEXT = {"max_length": SEARCH_MAX_LENGTH, "error_messages": {"max_length": SEARCH_TOO_LONG}}
+TEXT: dict[str, Any] = {
+    "max_length": SEARCH_MAX_LENGTH,
+    "error_messages": {"max_length": SEARCH_TOO_LONG},
+}
 
 
 class AuditEventFilter(django_filters.FilterSet):

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
@@ -26,6 +26,9 @@ from django.utils.crypto import salted_hmac
 
 from audit import context
 from audit.models import GENESIS_HASH, AuditChain, AuditEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _label(target: models.Model) -> str:
@@ -50,10 +53,11 @@ def audit_record(
     request = context.current()
     if case_id is None and target is not None:
         case_id = getattr(target, "audit_case_id", None)
-    authenticated = actor is not None and actor.is_authenticated
+    # An anonymous actor (a failed login) is recorded as no one.
+    user = cast("User | None", actor if actor is not None and actor.is_authenticated else None)
     return AuditEvent.objects.create(
-        actor=actor if authenticated else None,
-        actor_username=actor.get_username() if authenticated else "",
+        actor=user,
+        actor_username=user.get_username() if user is not None else "",
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -11,11 +11,12 @@ from audit.filters import AuditEventFilter
 from audit.models import AuditChain
 from audit.selectors import audit_events_visible_to
 from audit.services import audit_read, search_audited
+from custos.http import AuthenticatedHttpRequest
 
 
 @require_GET
 @role_required(Role.UNIT_ADMIN)
-def event_list_view(request: HttpRequest) -> HttpResponse:
+def event_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The audit trail, read-only, filterable. Reading it is itself audited."""
     filterset = AuditEventFilter(
         request.GET or None, queryset=audit_events_visible_to(request.user)

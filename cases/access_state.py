@@ -52,10 +52,13 @@ BREAK_GLASS_SLACK = timedelta(minutes=1)
 class _History:
     """The access state as the audit trail says it should be."""
 
-    members: dict[tuple[int, int], tuple[str, int]] = field(default_factory=dict)
-    protected: dict[int, int] = field(default_factory=dict)  # case person -> audit row
+    # Keys are ids as the trail names them: None where an old row does not say.
+    members: dict[tuple[int | None, int | None], tuple[str, int]] = field(default_factory=dict)
+    protected: dict[int | None, int] = field(default_factory=dict)  # case person -> audit row
     # (case person, user) -> (who decided, audit row)
-    grants: dict[tuple[int, int], tuple[int | None, int]] = field(default_factory=dict)
+    grants: dict[tuple[int | None, int | None], tuple[int | None, int]] = field(
+        default_factory=dict
+    )
     break_glass: list[AuditEvent] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -93,7 +96,7 @@ def _case_of(event: AuditEvent) -> int | None:
 def _replay() -> _History:
     history = _History()
     usernames = dict(User.objects.values_list("username", "pk"))
-    case_of_person = dict(CasePerson.objects.values_list("pk", "case_id"))
+    case_of_person: dict[int | None, int] = dict(CasePerson.objects.values_list("pk", "case_id"))
     events = AuditEvent.objects.filter(action__in=ACTIONS).order_by("id")
     for event in events.iterator(chunk_size=2000):
         details: dict[str, Any] = event.details or {}
@@ -134,6 +137,8 @@ def _replay() -> _History:
 
 
 def _compare_members(history: _History, problems: list[str]) -> None:
+    case: int | None
+    user: int | None
     current = {}
     for pk, case, user, role in CaseMember.objects.values_list("pk", "case_id", "user_id", "role"):
         current[(case, user)] = role
@@ -199,6 +204,8 @@ def _compare_protection(history: _History, problems: list[str]) -> None:
 
 
 def _compare_grants(history: _History, problems: list[str]) -> None:
+    case_person: int | None
+    user: int | None
     rows = CasePersonUserObjectPermission.objects.filter(
         permission__codename=P.VIEW_IDENTITY
     ).values_list("pk", "content_object_id", "user_id")

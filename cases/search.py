@@ -57,7 +57,8 @@ class _StoredSearchVector(Expression):
 
     output_field = SearchVectorField()
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    # A list of parameters, as Django's own expressions return (the stubs say a tuple).
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         alias = compiler.query.get_initial_alias()  # "cases_case", or "U0" in a subquery
         return f"{compiler.quote_name_unless_alias(alias)}.search_vector", []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
@@ -43,6 +43,14 @@ from cases.models import (
 )
 from cases.search import case_search
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _UserOnCase(TypedDict):
+    user_break_glass: bool
+    user_role: str | None
+
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.visible_to(user)
@@ -80,7 +88,7 @@ def case_permissions(user: User, case: Case) -> frozenset[str]:
     return _permissions(user, case)
 
 
-def _case_with_access(user: User, pk: int) -> Case | None:
+def _case_with_access(user: User, pk: int) -> WithAnnotations[Case, _UserOnCase] | None:
     """One case with, annotated, whether ``user`` holds a live break-glass access to it
     (``user_break_glass``) and their team role (``user_role``, ``None`` off the team)."""
     return (
@@ -213,7 +221,7 @@ def case_list(
     )
 
 
-def _count_of(rows: QuerySet) -> Subquery:
+def _count_of(rows: QuerySet[Any]) -> Subquery:
     """``(SELECT COUNT(*) FROM ... WHERE ...)`` for an annotation (0 when there are none)."""
     return Subquery(
         rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"),
@@ -221,7 +229,8 @@ def _count_of(rows: QuerySet) -> Subquery:
     )
 
 
-class IdsFirstPaginator(Paginator):
+# Paginator[Any] would fail at run time: Django's Paginator is not subscriptable.
+class IdsFirstPaginator(Paginator):  # type: ignore[type-arg]
     """Pages a long, sorted queryset by primary key first, then loads one page of rows.
 
     The database sorts only ``(id, sort key)`` pairs, which it can read from an index, and
@@ -229,10 +238,15 @@ class IdsFirstPaginator(Paginator):
     that is 25 rows read instead of 20,000 (see docs/benchmarks.md). One more query per page.
     """
 
-    def _get_page(self, object_list: Any, number: int, paginator: Paginator) -> Page:
+    def _get_page(self, object_list: Any, number: int, paginator: Paginator[Any]) -> Page[Any]:
         ids = list(object_list.values_list("pk", flat=True))
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
-        return super()._get_page([rows[pk] for pk in ids if pk in rows], number, paginator)
+        queryset = cast("QuerySet[Any]", self.object_list)
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+        # Django's hook for building a page, which the stubs leave out.
+        page: Page[Any] = super()._get_page(  # type: ignore[misc]
+            [rows[pk] for pk in ids if pk in rows], number, paginator
+        )
+        return page
 
 
 def crime_categories_for(case: Case) -> set[str]:
@@ -300,14 +314,14 @@ def person_rows(user: User, case: Case, *, pk: int | None = None) -> list[Person
     services' back opens nothing): without the grant, the label is the pseudonym or, lacking
     one, "Withheld (protected person)"."""
     granted = identity_grants(user, case)
-    rows = (
+    links = (
         case.persons.select_related("person")
         .prefetch_related("person__names", "measures")
         .order_by("role", "id")
     )
     if pk is not None:
-        rows = rows.filter(pk=pk)
-    rows = list(rows)
+        links = links.filter(pk=pk)
+    rows = list(links)
     protected = set(
         CasePerson.objects.filter(
             person_id__in={cp.person_id for cp in rows}, protected=True
@@ -380,7 +394,7 @@ def timeline(case: Case, user: User) -> list[TimelineEntry]:
                 when=incident.date_start,
                 kind="incident",
                 title=incident.title,
-                detail=f"{incident.place_name}, {incident.country.name}",
+                detail=f"{incident.place_name}, {incident.country.name}",  # type: ignore[attr-defined]
                 url=reverse("cases:incident_detail", args=[case.pk, incident.pk]),
             )
         )

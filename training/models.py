@@ -143,7 +143,9 @@ class Session(models.Model):
     def venue(self) -> str:
         if self.online:
             return str(_("Online"))
-        return ", ".join(p for p in (self.city, str(self.country.name or "")) if p)
+        # A Country object at run time; django-countries' field is typed as its code.
+        name = self.country.name  # type: ignore[attr-defined]
+        return ", ".join(p for p in (self.city, str(name or "")) if p)
 
     @property
     def day_count(self) -> int:

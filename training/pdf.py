@@ -53,6 +53,8 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     from weasyprint import CSS, HTML
 
     css_path = finders.find(STYLESHEET)
+    if not isinstance(css_path, str):
+        raise FileNotFoundError(STYLESHEET)
     stylesheet = CSS(
         string=Path(css_path).read_text(encoding="utf-8"), url_fetcher=data_only_url_fetcher
     )

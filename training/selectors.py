@@ -102,7 +102,7 @@ def participants(session: Session) -> QuerySet[Application]:
     )
 
 
-def _bars(counter: Counter, label: Any = str) -> list[dict[str, Any]]:
+def _bars(counter: Counter[Any], label: Any = str) -> list[dict[str, Any]]:
     top = max(counter.values(), default=0) or 1
     return [
         {"label": label(key), "count": count, "percent": round(100 * count / top)}
@@ -110,7 +110,7 @@ def _bars(counter: Counter, label: Any = str) -> list[dict[str, Any]]:
     ]
 
 
-def _grouped(applications: QuerySet[Application], key: Any) -> Counter:
+def _grouped(applications: QuerySet[Application], key: Any) -> Counter[Any]:
     rows = applications.values(key=key).annotate(n=Count("pk")).order_by("key")
     return Counter({row["key"]: row["n"] for row in rows})
 

@@ -19,6 +19,7 @@ from accounts.decorators import role_required
 from accounts.roles import Role
 from custos.csv import csv_response
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from training import selectors, services
 from training.forms import (
@@ -39,7 +40,7 @@ STATISTICS = role_required(Role.TRAINING_ADMIN, Role.UNIT_ADMIN)
 
 @CATALOGUE
 @require_GET
-def catalogue_view(request: HttpRequest) -> HttpResponse:
+def catalogue_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     is_admin = selectors.is_training_admin(request.user)
     return render(
         request,
@@ -54,7 +55,7 @@ def catalogue_view(request: HttpRequest) -> HttpResponse:
 
 @CATALOGUE
 @require_GET
-def session_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     mine = Application.objects.filter(session=session, applicant=request.user).first()
     return render(
@@ -72,7 +73,7 @@ def session_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @CATALOGUE
 @GET_POST
-def apply_view(request: HttpRequest, pk: int) -> HttpResponse:
+def apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -89,7 +90,7 @@ def apply_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def my_view(request: HttpRequest) -> HttpResponse:
+def my_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's own applications and certificates (everyone logged in; maybe none)."""
     return render(
         request,
@@ -99,7 +100,7 @@ def my_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get(request.user, pk)
     try:
         services.application_withdraw(application=application, actor=request.user)
@@ -113,7 +114,7 @@ def withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def certificate_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+def certificate_pdf_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     certificate = selectors.certificate_get(request.user, pk)
     if certificate.status != Certificate.Status.READY:
         raise Http404
@@ -148,7 +149,7 @@ def verify_view(request: HttpRequest, code: str) -> HttpResponse:
 
 @TRAINING_ADMIN
 @GET_POST
-def applications_view(request: HttpRequest, pk: int) -> HttpResponse:
+def applications_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A session's applications, with bulk accept / waitlist / reject."""
     session = selectors.session_get(request.user, pk)
     form = DecisionForm(request.POST or None)
@@ -188,7 +189,7 @@ def applications_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @TRAINING_ADMIN
 @GET_POST
-def attendance_view(request: HttpRequest, pk: int) -> HttpResponse:
+def attendance_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Bulk marking of who was present on one day of a session."""
     session = selectors.session_get(request.user, pk)
     form = AttendanceDayForm(request.POST or request.GET or None)
@@ -217,7 +218,7 @@ def attendance_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @TRAINING_ADMIN
 @require_POST
-def assessment_view(request: HttpRequest, pk: int) -> HttpResponse:
+def assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Records who passed the assessment (the ticked participants) and who did not."""
     session = selectors.session_get(request.user, pk)
     passed = {int(i) for i in request.POST.getlist("passed") if i.isdigit()}
@@ -231,7 +232,7 @@ def assessment_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @TRAINING_ADMIN
 @require_POST
-def complete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def complete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     try:
         completed = services.session_complete(session=session, actor=request.user)
@@ -246,7 +247,7 @@ def complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("training:attendance", pk=session.pk)
 
 
-def _training_admin(request: HttpRequest) -> None:
+def _training_admin(request: AuthenticatedHttpRequest) -> None:
     if not request.user.has_role(Role.TRAINING_ADMIN):
         raise PermissionDenied
 
@@ -254,7 +255,7 @@ def _training_admin(request: HttpRequest) -> None:
 @access_before_body(_training_admin)  # the CSV: nothing is written for anyone else
 @TRAINING_ADMIN
 @GET_POST
-def import_view(request: HttpRequest) -> HttpResponse:
+def import_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """CSV import of partner nominations: all rows or none."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -270,7 +271,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
 
 @TRAINING_ADMIN
 @require_GET
-def export_view(request: HttpRequest, pk: int) -> HttpResponse:
+def export_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     header = ["name", "email", "country", "organisation", "function", "nominated_by", "completed"]
     rows = (
@@ -290,13 +291,13 @@ def export_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @STATISTICS
 @require_GET
-def statistics_view(request: HttpRequest) -> HttpResponse:
+def statistics_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "training/statistics.html", {"stats": selectors.training_statistics()})
 
 
 @STATISTICS
 @require_GET
-def statistics_print_view(request: HttpRequest) -> HttpResponse:
+def statistics_print_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "training/statistics_print.html", {"stats": selectors.training_statistics()}
     )
@@ -307,7 +308,7 @@ def statistics_print_view(request: HttpRequest) -> HttpResponse:
 
 @TRAINING_ADMIN
 @GET_POST
-def course_create_view(request: HttpRequest) -> HttpResponse:
+def course_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CourseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -322,7 +323,7 @@ def course_create_view(request: HttpRequest) -> HttpResponse:
 
 @TRAINING_ADMIN
 @GET_POST
-def course_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def course_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = selectors.course_get(request.user, pk)
     # A copy: a ModelForm writes into its instance while validating.
     form = CourseForm(request.POST or None, instance=copy.copy(course))
@@ -339,7 +340,7 @@ def course_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @TRAINING_ADMIN
 @GET_POST
-def session_create_view(request: HttpRequest) -> HttpResponse:
+def session_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -354,7 +355,7 @@ def session_create_view(request: HttpRequest) -> HttpResponse:
 
 @TRAINING_ADMIN
 @GET_POST
-def session_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def session_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     form = SessionForm(request.POST or None, instance=copy.copy(session))
     if request.method == "POST" and form.is_valid():

@@ -36,7 +36,7 @@ def crimes_grouped(crimes: QuerySet[Crime]) -> list[CrimeGroup]:
     for crime in crimes:
         by_category[crime.category].append(crime)
     return [
-        CrimeGroup(category=value, label=label, crimes=by_category[value])
+        CrimeGroup(category=value, label=str(label), crimes=by_category[value])
         for value, label in Crime.Category.choices
         if by_category[value]
     ]

@@ -6,7 +6,7 @@ searching it is (like every search).
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -14,10 +14,11 @@ from audit.services import search_audited
 from cases.crimes.forms import CrimeFilterForm
 from cases.crimes.selectors import crime_get, crimes_for_browser, crimes_grouped, modes_of_liability
 from cases.models import Crime
+from custos.http import AuthenticatedHttpRequest
 
 
 @require_GET
-def crime_list_view(request: HttpRequest) -> HttpResponse:
+def crime_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CrimeFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         groups = crimes_grouped(Crime.objects.none())
@@ -47,10 +48,10 @@ def crime_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def crime_detail_view(request: HttpRequest, code: str) -> HttpResponse:
+def crime_detail_view(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return render(request, "cases/crime_detail.html", {"crime": crime_get(code=code)})
 
 
 @require_GET
-def mode_list_view(request: HttpRequest) -> HttpResponse:
+def mode_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "cases/mode_list.html", {"modes": modes_of_liability()})

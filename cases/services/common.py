@@ -4,7 +4,7 @@ case's search document and crime-category flags in step with what it holds."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from guardian.shortcuts import assign_perm, remove_perm
@@ -15,6 +15,9 @@ from cases import permissions as P
 from cases.models import Case, Crime
 from cases.search import search_document_for
 from cases.selectors import case_permissions, crime_categories_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def require(actor: User, case: Case, perm: str) -> None:
@@ -63,6 +66,6 @@ def changed_fields(instance: Any, data: dict[str, Any], fields: Iterable[str]) -
     return changed
 
 
-def notify(users: Iterable[User], title: str, url: str) -> None:
+def notify(users: Iterable[User], title: StrOrPromise, url: str) -> None:
     for user in users:
         notification_send(user=user, title=title, url=url)

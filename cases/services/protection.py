@@ -32,7 +32,7 @@ from cases.models import (
 )
 from cases.services.common import case_lock, refresh_search, require
 
-PSEUDONYM_PREFIX = {
+PSEUDONYM_PREFIX: dict[str, str] = {
     CasePerson.Role.SUSPECT: "S",
     CasePerson.Role.VICTIM: "V",
     CasePerson.Role.WITNESS: "W",

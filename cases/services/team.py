@@ -30,7 +30,7 @@ from cases.services.common import case_lock, grant_role, notify, revoke_all
 BREAK_GLASS_MAX_HOURS = 24
 # The unit roles a user needs to hold each role on a case team (liaisons and trainees never
 # join a team: partners see shared cases through the partners app).
-TEAM_ROLE_REQUIRES = {
+TEAM_ROLE_REQUIRES: dict[str, tuple[UserRole, ...]] = {
     CaseMember.Role.LEAD: (UserRole.CASE_LEAD,),
     CaseMember.Role.INVESTIGATOR: (UserRole.CASE_LEAD, UserRole.INVESTIGATOR),
     CaseMember.Role.ANALYST: (

@@ -7,7 +7,7 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -24,10 +24,11 @@ from cases.forms import (
 )
 from cases.views.common import GET_POST, case_page, case_read, content_access
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 
 
 @require_GET
-def case_list_view(request: HttpRequest) -> HttpResponse:
+def case_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     query_text = (filters.get("q") or "").strip()
@@ -68,7 +69,7 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
 
 @role_required(UserRole.INVESTIGATOR, UserRole.CASE_LEAD)
 @GET_POST
-def case_create_view(request: HttpRequest) -> HttpResponse:
+def case_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
@@ -85,7 +86,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     case_read(request, access, "overview")
     case = access.case
@@ -105,7 +106,7 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def case_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CHANGE)
     # A copy: a ModelForm writes into its instance while validating.
     form = CaseForm(request.POST or None, instance=copy.copy(access.case), user=request.user)
@@ -125,7 +126,7 @@ def case_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recent_login_required
 @GET_POST
-def case_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_transition_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.CHANGE_STATUS)
     form = TransitionForm(request.POST or None, case=access.case, role=access.role)
     if request.method == "POST" and form.is_valid():

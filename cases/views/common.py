@@ -3,7 +3,7 @@ recording a read of a page, and rendering a page of a case (its tabs)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
@@ -11,11 +11,12 @@ from cases import permissions as P
 from cases import selectors, services
 from cases.frozen import CaseFrozen
 from cases.selectors import CaseAccess, PersonRow
+from custos.http import AuthenticatedHttpRequest
 
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-def content_access(request: HttpRequest, pk: int, perm: str) -> CaseAccess:
+def content_access(request: AuthenticatedHttpRequest, pk: int, perm: str) -> CaseAccess:
     """A case for a page that changes its content: as ``case_access``, and refused (with the
     message, on the case's page) while the case is closed or archived."""
     access = selectors.case_access(request.user, pk, perm)
@@ -25,7 +26,7 @@ def content_access(request: HttpRequest, pk: int, perm: str) -> CaseAccess:
 
 
 def case_read(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     access: CaseAccess,
     page: str,
     shown: list[PersonRow] | None = None,
@@ -43,7 +44,11 @@ def case_read(
 
 
 def case_page(
-    request: HttpRequest, template: str, access: CaseAccess, tab: str, **context: object
+    request: AuthenticatedHttpRequest,
+    template: str,
+    access: CaseAccess,
+    tab: str,
+    **context: object,
 ) -> HttpResponse:
     return render(
         request,

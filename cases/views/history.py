@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from cases import selectors
 from cases.views.common import case_page, case_read
+from custos.http import AuthenticatedHttpRequest
 
 
 @require_GET
-def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
+def timeline_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     case_read(request, access, "timeline")
     return case_page(
@@ -24,7 +25,7 @@ def timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def activity_view(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     page = Paginator(selectors.case_activity(access.case, request.user), 50).get_page(
         request.GET.get("page")

@@ -6,7 +6,7 @@ import copy
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -18,10 +18,11 @@ from cases.forms import (
 )
 from cases.views.common import GET_POST, case_page, case_read, content_access
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 
 
 @require_GET
-def incident_list_view(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_list_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     case_read(request, access, "incidents")
     return case_page(
@@ -34,7 +35,7 @@ def incident_list_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def incident_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -52,7 +53,9 @@ def incident_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def incident_detail_view(request: HttpRequest, pk: int, incident_pk: int) -> HttpResponse:
+def incident_detail_view(
+    request: AuthenticatedHttpRequest, pk: int, incident_pk: int
+) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     incident = selectors.incident_get(access.case, incident_pk)
     case_read(request, access, "incident", incident=incident.pk)
@@ -60,7 +63,9 @@ def incident_detail_view(request: HttpRequest, pk: int, incident_pk: int) -> Htt
 
 
 @GET_POST
-def incident_edit_view(request: HttpRequest, pk: int, incident_pk: int) -> HttpResponse:
+def incident_edit_view(
+    request: AuthenticatedHttpRequest, pk: int, incident_pk: int
+) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     incident = selectors.incident_get(access.case, incident_pk)
     form = IncidentForm(request.POST or None, instance=copy.copy(incident))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -16,10 +16,11 @@ from cases.forms import (
 from cases.models import CaseNote
 from cases.selectors import CaseAccess
 from cases.views.common import GET_POST, case_page, case_read, content_access
+from custos.http import AuthenticatedHttpRequest
 
 
 @GET_POST
-def note_list_view(request: HttpRequest, pk: int) -> HttpResponse:
+def note_list_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     form = NoteForm(request.POST or None)
     if request.method == "POST":
@@ -39,7 +40,7 @@ def _note(access: CaseAccess, note_pk: int) -> CaseNote:
 
 
 @GET_POST
-def note_edit_view(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+def note_edit_view(request: AuthenticatedHttpRequest, pk: int, note_pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     note = _note(access, note_pk)
     form = NoteForm(request.POST or None, initial={"body": note.body})
@@ -51,7 +52,7 @@ def note_edit_view(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
 
 
 @require_GET
-def note_history_view(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+def note_history_view(request: AuthenticatedHttpRequest, pk: int, note_pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     note = _note(access, note_pk)
     case_read(request, access, "note history", note=note.pk)

@@ -8,7 +8,7 @@ import copy
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,11 +30,12 @@ from cases.forms import (
 from cases.views.common import GET_POST, case_page, case_read, content_access
 from custos.csv import csv_response
 from custos.forms import SearchForm, add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from custos.views import confirm_action
 
 
 @require_GET
-def person_list_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_list_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     rows = selectors.person_rows(request.user, access.case)
     case_read(request, access, "persons", shown=rows, shown_via="person list")
@@ -42,7 +43,7 @@ def person_list_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def person_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_csv_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     rows = selectors.person_rows(request.user, access.case)
     audit_read(
@@ -79,7 +80,7 @@ def person_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def person_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     form = NewPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -105,7 +106,7 @@ def person_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def person_link_view(request: HttpRequest, pk: int) -> HttpResponse:
+def person_link_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     search = SearchForm({"q": request.POST.get("q") or request.GET.get("q") or ""})
     if not search.is_valid():
@@ -153,7 +154,7 @@ def person_link_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def person_detail_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_detail_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     row = selectors.person_row(request.user, access.case, person_pk)
     case_read(
@@ -168,7 +169,7 @@ def person_detail_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRes
 
 
 @GET_POST
-def person_edit_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_edit_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     row = selectors.person_row(request.user, access.case, person_pk)
     if not row.identity_visible:
@@ -214,7 +215,7 @@ def person_edit_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRespo
 
 
 @GET_POST
-def person_protect_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_protect_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     row = selectors.person_row(request.user, access.case, person_pk)
     if row.protected and not row.identity_visible:
@@ -235,7 +236,7 @@ def person_protect_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRe
 
 @recent_login_required
 @GET_POST
-def person_grants_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+def person_grants_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.GRANT_IDENTITY)
     row = selectors.person_row(request.user, access.case, person_pk)
     if not row.protected:
@@ -272,7 +273,7 @@ def person_grants_view(request: HttpRequest, pk: int, person_pk: int) -> HttpRes
 @recent_login_required
 @GET_POST
 def person_grant_revoke_view(
-    request: HttpRequest, pk: int, person_pk: int, user_pk: int
+    request: AuthenticatedHttpRequest, pk: int, person_pk: int, user_pk: int
 ) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.GRANT_IDENTITY)
     row = selectors.person_row(request.user, access.case, person_pk)

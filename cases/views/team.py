@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from cases.forms import (
 from cases.models import Case, CaseMember
 from cases.views.common import GET_POST
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from custos.views import confirm_action
 
 
@@ -41,18 +42,18 @@ def _team_candidates(case: Case):
 
 
 @require_GET
-def team_view(request: HttpRequest, pk: int) -> HttpResponse:
+def team_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _team_page(request, pk)
 
 
 @recent_login_required
 @GET_POST
-def team_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+def team_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Adding a member is a sensitive action: the team page's form posts here."""
     return _team_page(request, pk)
 
 
-def _team_page(request: HttpRequest, pk: int) -> HttpResponse:
+def _team_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, access = selectors.case_team_access(request.user, pk)
     form = TeamMemberForm(request.POST or None, candidates=_team_candidates(case))
     if request.method == "POST" and form.is_valid():
@@ -76,7 +77,7 @@ def _team_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recent_login_required
 @GET_POST
-def team_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def team_remove_view(request: AuthenticatedHttpRequest, pk: int, member_pk: int) -> HttpResponse:
     case, _reads = selectors.case_team_access(request.user, pk)
     member = get_object_or_404(CaseMember, pk=member_pk, case=case)
     if request.method == "GET":
@@ -101,7 +102,7 @@ def team_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
 
 @role_required(UserRole.UNIT_ADMIN)
 @require_GET
-def team_admin_view(request: HttpRequest) -> HttpResponse:
+def team_admin_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Unit admins manage teams from here: references and leads only, no case content."""
     page = Paginator(selectors.cases_for_team_admin(), 50).get_page(request.GET.get("page"))
     return render(request, "cases/team_admin.html", {"page": page})
@@ -110,7 +111,7 @@ def team_admin_view(request: HttpRequest) -> HttpResponse:
 @role_required(UserRole.UNIT_ADMIN)
 @recent_login_required
 @GET_POST
-def break_glass_view(request: HttpRequest, pk: int) -> HttpResponse:
+def break_glass_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=pk)
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
