@@ -22,6 +22,7 @@ from cases.models import (
     StatusChange,
 )
 from cases.search import search_document
+from cases.services import PSEUDONYM_PREFIX
 from devdata.scale.users import Team
 from devdata.scale.words import EVENTS, FAMILY, GIVEN, PLACES, PROTECTABLE, SITUATIONS
 
@@ -40,7 +41,6 @@ def case_add(
     crimes: dict[int, str],
     perm_ids: dict[str, int],
     long_chain_for: str | None,
-    pseudonym_prefix: dict[str, str],
 ) -> None:
     rng = batch.rng
     place, country, area = rng.choice(PLACES)
@@ -115,7 +115,7 @@ def case_add(
         protected = role in PROTECTABLE and rng.random() < 0.5
         pseudonym = ""
         if protected:
-            prefix = pseudonym_prefix[role]
+            prefix = PSEUDONYM_PREFIX[role]  # as the services number them
             used_numbers[prefix] = used_numbers.get(prefix, 0) + 1
             pseudonym = f"{prefix}-{used_numbers[prefix]:04d}"
             pseudonyms.append(pseudonym)

@@ -49,7 +49,6 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
-from cases.services import PSEUDONYM_PREFIX
 from devdata.scale.audit import audit_write
 from devdata.scale.cases import case_add
 from devdata.scale.evidence import items_write
@@ -126,7 +125,6 @@ def seed_scale(
     year_of_index: list[int] = [y for y, n in zip(years, per_year, strict=True) for _ in range(n)]
     result = Result(named={INVESTIGATOR_200: 0, INVESTIGATOR_20K: 0})
     long_chain_pending = {INVESTIGATOR_200, INVESTIGATOR_20K}
-    pseudonym_prefix = {k.value: v for k, v in PSEUDONYM_PREFIX.items()}
     done = 0
     while done < cases:
         count = min(batch_size, cases - done)
@@ -156,7 +154,6 @@ def seed_scale(
                     crimes=crimes,
                     perm_ids=perm_ids,
                     long_chain_for=long_for,
-                    pseudonym_prefix=pseudonym_prefix,
                 )
             batch.flush_cases()
             items_write(batch)
