@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import LazyTypedChoiceField
+from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]  # its stubs omit it
 
 from cases.forms import any_country
 from custos.forms import search_field
@@ -66,7 +66,8 @@ class AgreementForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             self.add_error("valid_until", _("The agreement ends before it starts."))
@@ -115,10 +116,20 @@ class AcceptInvitationForm(forms.Form):
         return username
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data
+
+
+class AgreementChoiceField(forms.ModelChoiceField):
+    """An agreement by its partner, its title and its end."""
+
+    def label_from_instance(self, obj: Agreement) -> str:
+        return f"{obj.organisation.acronym or obj.organisation.name}: {obj.title}" + (
+            f" (→ {obj.valid_until:%Y-%m-%d})" if obj.valid_until else ""
+        )
 
 
 class ShareForm(forms.Form):
@@ -126,7 +137,7 @@ class ShareForm(forms.Form):
         label=_("Partner"),
         queryset=PartnerOrganisation.objects.filter(status=PartnerOrganisation.Status.ACTIVE),
     )
-    agreement = forms.ModelChoiceField(
+    agreement = AgreementChoiceField(
         label=_("Agreement (legal basis)"),
         queryset=Agreement.objects.select_related("organisation"),
     )
@@ -141,10 +152,6 @@ class ShareForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
-        self.fields["agreement"].queryset = Agreement.objects.active_on(today).select_related(
-            "organisation"
-        )
-        self.fields["agreement"].label_from_instance = lambda a: (
-            f"{a.organisation.acronym or a.organisation.name}: {a.title}"
-            + (f" (→ {a.valid_until:%Y-%m-%d})" if a.valid_until else "")
-        )
+        cast(
+            forms.ModelChoiceField, self.fields["agreement"]
+        ).queryset = Agreement.objects.active_on(today).select_related("organisation")

@@ -51,7 +51,9 @@ def organisations_for_directory(
 
 def organisation_get(user: User, pk: int) -> PartnerOrganisation:
     """A partner for the directory: staff only (a liaison gets a 404 for every partner)."""
-    org = PartnerOrganisation.objects.visible_to(user).filter(pk=pk).first()
+    org: PartnerOrganisation | None = (
+        PartnerOrganisation.objects.visible_to(user).filter(pk=pk).first()
+    )
     if org is None:
         raise Http404
     return org

@@ -111,7 +111,7 @@ def agreement_add(
     *,
     actor: User,
     organisation: PartnerOrganisation,
-    document: UploadedFile | None = None,
+    document: UploadedFile[bytes] | None = None,
     **data: Any,
 ) -> Agreement:
     _require_unit_admin(actor)

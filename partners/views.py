@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -24,6 +25,7 @@ from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from custos.views import confirm_action
 from partners import selectors, services
@@ -48,7 +50,7 @@ UNIT_ADMIN = role_required(Role.UNIT_ADMIN)
 
 @STAFF
 @require_GET
-def directory_view(request: HttpRequest) -> HttpResponse:
+def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DirectoryFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     query_text = (data.get("q") or "").strip()
@@ -86,7 +88,7 @@ def directory_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
     from partners.meetings.selectors import meetings_visible_to
     from partners.packages.selectors import package_list_for
@@ -105,7 +107,9 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @UNIT_ADMIN
 @GET_POST
-def organisation_form_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def organisation_form_view(
+    request: AuthenticatedHttpRequest, pk: int | None = None
+) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk) if pk else None
     form = OrganisationForm(request.POST or None, instance=org)
     if request.method == "POST" and form.is_valid():
@@ -124,7 +128,7 @@ def organisation_form_view(request: HttpRequest, pk: int | None = None) -> HttpR
 
 @UNIT_ADMIN
 @GET_POST
-def contact_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -138,7 +142,7 @@ def contact_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _agreement_adder(request: HttpRequest, pk: int) -> None:
+def _agreement_adder(request: AuthenticatedHttpRequest, pk: int) -> None:
     if not request.user.has_role(Role.UNIT_ADMIN):
         raise PermissionDenied
     selectors.organisation_get(request.user, pk)
@@ -147,7 +151,7 @@ def _agreement_adder(request: HttpRequest, pk: int) -> None:
 @access_before_body(_agreement_adder)  # the signed document: nothing is written for others
 @UNIT_ADMIN
 @GET_POST
-def agreement_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
     form = AgreementForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -171,9 +175,9 @@ def agreement_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@STAFF
+@STAFF  # type: ignore[arg-type]  # role_required is typed for HttpResponse, not a file's
 @require_GET
-def agreement_document_view(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_document_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     agreement = get_object_or_404(
         Agreement.objects.visible_to(request.user).select_related("organisation"), pk=pk
     )
@@ -197,7 +201,7 @@ def agreement_document_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @UNIT_ADMIN
 @GET_POST
-def invite_view(request: HttpRequest, pk: int) -> HttpResponse:
+def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -254,18 +258,18 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def case_shares_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def case_shares_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     return _shares_page(request, case_pk, sharing=False)
 
 
 @recent_login_required
 @GET_POST
-def share_create_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def share_create_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     """Sharing a case is a sensitive action: the sharing page's form posts here."""
     return _shares_page(request, case_pk, sharing=True)
 
 
-def _shares_page(request: HttpRequest, case_pk: int, *, sharing: bool) -> HttpResponse:
+def _shares_page(request: AuthenticatedHttpRequest, case_pk: int, *, sharing: bool) -> HttpResponse:
     access = case_access(request.user, case_pk, P.CHANGE if sharing else P.VIEW)
     form = ShareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -297,7 +301,7 @@ def _shares_page(request: HttpRequest, case_pk: int, *, sharing: bool) -> HttpRe
 
 @recent_login_required
 @GET_POST
-def share_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def share_revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     share = get_object_or_404(CaseShare.objects.visible_to(request.user), pk=pk)
     access = case_access(request.user, share.case_id, P.CHANGE)  # 404 / 403 as for the case
     if request.method == "GET":
@@ -323,14 +327,14 @@ def share_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.TRIBUNAL_LIAISON)
 @require_GET
-def shared_list_view(request: HttpRequest) -> HttpResponse:
+def shared_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     org = selectors.liaison_organisation(request.user)
     shares = selectors.shares_for_liaison(request.user)
     return render(request, "partners/shared_list.html", {"org": org, "shares": shares})
 
 
 @require_GET
-def shared_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def shared_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     share = selectors.shared_case_get(request.user, pk)
     audit_read(
         actor=request.user,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import FileExtensionValidator
@@ -79,13 +79,17 @@ class MeetingForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        organiser = self.fields["organiser"]
+        organiser = cast(forms.ModelChoiceField, self.fields["organiser"])
         organiser.queryset = PartnerOrganisation.objects.order_by("name")
         organiser.empty_label = _("The unit")
-        self.fields["participant_contacts"].queryset = Contact.objects.select_related(
-            "organisation"
-        ).order_by("organisation__name", "name")
-        self.fields["participant_users"].queryset = eligible_participants()
+        cast(
+            forms.ModelChoiceField, self.fields["participant_contacts"]
+        ).queryset = Contact.objects.select_related("organisation").order_by(
+            "organisation__name", "name"
+        )
+        cast(
+            forms.ModelChoiceField, self.fields["participant_users"]
+        ).queryset = eligible_participants()
 
     def clean_minutes(self) -> Any:
         file = self.cleaned_data.get("minutes")
@@ -97,7 +101,8 @@ class MeetingForm(forms.ModelForm):
         return file
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The meeting ends before it starts."))
@@ -129,4 +134,4 @@ class ActionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, meeting: Meeting, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = eligible_owners(meeting)
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = eligible_owners(meeting)

@@ -76,7 +76,7 @@ def meeting_create(
     agenda: str = "",
     participant_contacts: Iterable[Contact] = (),
     participant_users: Iterable[User] = (),
-    minutes: UploadedFile | None = None,
+    minutes: UploadedFile[bytes] | None = None,
 ) -> Meeting:
     """Records a meeting; ``organiser=None`` means the unit organises it."""
     _require_manager(actor)
@@ -122,7 +122,7 @@ def meeting_update(
     actor: User,
     participant_contacts: Iterable[Contact] | None = None,
     participant_users: Iterable[User] | None = None,
-    minutes: UploadedFile | None = None,
+    minutes: UploadedFile[bytes] | None = None,
     **data: Any,
 ) -> Meeting:
     """Changes a meeting's fields (those in ``data``), its participants when given, and
@@ -167,13 +167,13 @@ def meeting_update(
 
 
 @transaction.atomic
-def minutes_attach(*, meeting: Meeting, actor: User, file: UploadedFile) -> Meeting:
+def minutes_attach(*, meeting: Meeting, actor: User, file: UploadedFile[bytes]) -> Meeting:
     """Stores the minutes of a meeting. Earlier minutes stay in storage, and the audit row
     names them, so a replaced version can still be found."""
     _require_manager(actor)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     previous = meeting.minutes.name if meeting.minutes else ""
-    meeting.minutes.save(file.name, file, save=False)
+    meeting.minutes.save(file.name or "minutes", file, save=False)
     meeting.save(update_fields=["minutes"])
     audit_record(
         actor=actor,

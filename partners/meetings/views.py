@@ -4,11 +4,13 @@ a meeting the user may not see, 403 for an action their role does not allow."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import role_required
 from audit.services import audit_read
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from partners.meetings import selectors, services
 from partners.meetings.forms import ActionForm, MeetingFilterForm, MeetingForm
@@ -25,7 +28,7 @@ from partners.models import Meeting
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-def _form_data(form: MeetingForm) -> dict[str, object]:
+def _form_data(form: MeetingForm) -> dict[str, Any]:
     data = dict(form.cleaned_data)
     data.pop("minutes", None)
     return data
@@ -33,7 +36,7 @@ def _form_data(form: MeetingForm) -> dict[str, object]:
 
 @role_required(*selectors.LIST_ROLES)
 @require_GET
-def meeting_list_view(request: HttpRequest) -> HttpResponse:
+def meeting_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MeetingFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     meetings = selectors.meeting_list(
@@ -55,12 +58,12 @@ def meeting_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _manager(request: HttpRequest) -> None:
+def _manager(request: AuthenticatedHttpRequest) -> None:
     if not selectors.may_manage(request.user):
         raise PermissionDenied
 
 
-def _meeting_manager(request: HttpRequest, pk: int) -> None:
+def _meeting_manager(request: AuthenticatedHttpRequest, pk: int) -> None:
     selectors.meeting_get(request.user, pk)
     _manager(request)
 
@@ -69,7 +72,7 @@ def _meeting_manager(request: HttpRequest, pk: int) -> None:
 @access_before_body(_manager)
 @role_required(*selectors.MANAGERS)
 @GET_POST
-def meeting_create_view(request: HttpRequest) -> HttpResponse:
+def meeting_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MeetingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -85,12 +88,15 @@ def meeting_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_page(
-    request: HttpRequest, meeting: Meeting, action_form: ActionForm | None = None
+    request: AuthenticatedHttpRequest, meeting: Meeting, action_form: ActionForm | None = None
 ) -> HttpResponse:
     can_manage = selectors.may_manage(request.user)
     actions = list(meeting.actions.select_related("owner", "done_by"))
     for action in actions:
-        action.can_complete = not action.done and selectors.may_complete(request.user, action)
+        # Read by the template only.
+        action.can_complete = not action.done and selectors.may_complete(  # type: ignore[attr-defined]
+            request.user, action
+        )
     if can_manage and action_form is None:
         action_form = ActionForm(meeting=meeting, prefix="action")
     return render(
@@ -112,7 +118,7 @@ def _detail_page(
 
 
 @require_GET
-def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get(request.user, pk)
     audit_read(actor=request.user, action="meeting.viewed", target=meeting)
     return _detail_page(request, meeting)
@@ -120,7 +126,7 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @access_before_body(_meeting_manager)
 @GET_POST
-def meeting_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get(request.user, pk)
     if not selectors.may_manage(request.user):
         raise PermissionDenied
@@ -143,7 +149,7 @@ def meeting_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def action_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+def action_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get(request.user, pk)
     if not selectors.may_manage(request.user):
         raise PermissionDenied
@@ -160,7 +166,9 @@ def action_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def action_complete_view(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+def action_complete_view(
+    request: AuthenticatedHttpRequest, pk: int, action_pk: int
+) -> HttpResponse:
     meeting = selectors.meeting_get(request.user, pk)
     action = selectors.action_get(meeting, action_pk)
     if not selectors.may_complete(request.user, action):
@@ -175,7 +183,7 @@ def action_complete_view(request: HttpRequest, pk: int, action_pk: int) -> HttpR
 
 
 @require_GET
-def minutes_download_view(request: HttpRequest, pk: int) -> HttpResponse:
+def minutes_download_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     meeting = selectors.meeting_get(request.user, pk)
     if not meeting.minutes:
         raise Http404

@@ -98,7 +98,7 @@ class Meeting(models.Model):
 
     @property
     def minutes_filename(self) -> str:
-        return self.minutes.name.rsplit("/", 1)[-1] if self.minutes else ""
+        return (self.minutes.name or "").rsplit("/", 1)[-1] if self.minutes else ""
 
 
 class FollowUpActionQuerySet(models.QuerySet):

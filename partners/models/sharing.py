@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def liaison_organisation_ids(user: User) -> QuerySet[PartnerMembership]:
+def liaison_organisation_ids(user: User) -> QuerySet[PartnerMembership, Any]:
     """The organisation of a tribunal liaison, as a subquery (none for anyone else)."""
     if not user.is_authenticated or not user.has_role(Role.TRIBUNAL_LIAISON):
         return PartnerMembership.objects.none().values("organisation_id")

@@ -3,7 +3,7 @@ case's item, allegation or person is simply not a valid choice."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -91,10 +91,12 @@ class PackageRequestForm(forms.Form):
                 del self.fields[name]
         else:
             self.fields["recipient"].required = True
-            self.fields["evidence_items"].queryset = case.evidence.order_by("number")
-            self.fields["allegations"].queryset = case.allegations.select_related("crime").order_by(
-                "pk"
-            )
+            cast(
+                forms.ModelChoiceField, self.fields["evidence_items"]
+            ).queryset = case.evidence.order_by("number")
+            cast(
+                forms.ModelChoiceField, self.fields["allegations"]
+            ).queryset = case.allegations.select_related("crime").order_by("pk")
 
     def scope_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -173,24 +175,28 @@ class PackageDecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.package = package
         if package.organisation_id:
-            self.fields["recipients"].queryset = liaisons_of(package)
+            cast(forms.ModelChoiceField, self.fields["recipients"]).queryset = liaisons_of(package)
         else:
             del self.fields["recipients"]
         held = disclosable_persons(actor, package.case) if can_disclose else None
         if held is not None and held.exists():
-            self.fields["disclose"].queryset = held
+            cast(forms.ModelChoiceField, self.fields["disclose"]).queryset = held
         else:
             del self.fields["disclose"]
             del self.fields["justification"]
         lower = [(value, label) for value, label in Clearance.choices if value < level]
         if lower:
-            self.fields["declassify_to"].choices = [("", _("No declassification")), *lower]
+            cast(forms.ChoiceField, self.fields["declassify_to"]).choices = [
+                ("", _("No declassification")),
+                *lower,
+            ]
         else:
             del self.fields["declassify_to"]
             del self.fields["declassification_reason"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         approving = data.get("decision") == self.APPROVE
         if data.get("decision") == self.REJECT and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason for the rejection."))

@@ -321,12 +321,12 @@ def liaisons_of(package: Package) -> QuerySet[User]:
     )
 
 
-def protected_persons_of(case: Case) -> QuerySet:
+def protected_persons_of(case: Case) -> QuerySet[CasePerson]:
     """The case's protected persons, by pseudonym."""
     return case.persons.filter(protected=True).order_by("pseudonym")
 
 
-def disclosable_persons(user: User, case: Case) -> QuerySet:
+def disclosable_persons(user: User, case: Case) -> QuerySet[CasePerson]:
     """The protected persons whose identity ``user`` may disclose in a package: those whose
     identity they hold themselves (four eyes: nobody discloses a name they were not given)."""
     return protected_persons_of(case).filter(pk__in=identity_grants(user, case))

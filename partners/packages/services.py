@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,6 +45,9 @@ from partners.packages.state import (
 )
 from partners.selectors import liaison_organisation
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _lock_for_lead(package: Package, actor: User) -> tuple[Package, frozenset[str]]:
     """Locks the package for a decision on it, which only someone who may change its case
@@ -56,7 +59,7 @@ def _lock_for_lead(package: Package, actor: User) -> tuple[Package, frozenset[st
     return package, perms
 
 
-def _tell_concerned(package: Package, title: str, actor: User) -> None:
+def _tell_concerned(package: Package, title: StrOrPromise, actor: User) -> None:
     """Tells the requester and the named recipients what ``actor`` did (not ``actor``)."""
     package_notify(concerned(package), title, package, skip=actor)
 
@@ -398,6 +401,12 @@ def package_retry(*, package: Package, actor: User) -> Package:
 # --- Delivery -----------------------------------------------------------------------------------
 
 
+def _open_pdf(package: Package) -> IO[bytes]:
+    if not package.pdf.name:
+        raise ValidationError(_("This package can no longer be downloaded."))
+    return default_storage.open(package.pdf.name, "rb")
+
+
 @transaction.atomic
 def package_download(*, package: Package, actor: User) -> IO[bytes]:
     """Opens the PDF for ``actor`` (``package_download_right`` decides who may), refused once
@@ -417,7 +426,7 @@ def package_download(*, package: Package, actor: User) -> IO[bytes]:
             target=package,
             details={"sha256": package.sha256},
         )
-        return default_storage.open(package.pdf.name, "rb")
+        return _open_pdf(package)
     Package.objects.filter(pk=package.pk).update(
         status=Package.Status.DOWNLOADED,
         download_count=F("download_count") + 1,
@@ -436,7 +445,7 @@ def package_download(*, package: Package, actor: User) -> IO[bytes]:
             package,
             skip=actor,
         )
-    return default_storage.open(package.pdf.name, "rb")
+    return _open_pdf(package)
 
 
 def verification_record(*, actor: User, outcome: str, package: Package | None) -> None:

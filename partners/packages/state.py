@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -19,6 +20,9 @@ from cases.models import Case
 from partners.models import CaseShare, Package
 from partners.packages.selectors import named_recipients_of
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,7 +31,7 @@ def _url(package: Package) -> str:
 
 
 def package_notify(
-    users: Iterable[User], title: str, package: Package, *, skip: User | None = None
+    users: Iterable[User], title: StrOrPromise, package: Package, *, skip: User | None = None
 ) -> None:
     """Tells each of ``users`` once (not ``skip``); ``title`` is a lazy translation with a
     ``{ref}`` placeholder for the package's reference, rendered in each one's language."""

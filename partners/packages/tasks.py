@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from celery import Task, shared_task
 
@@ -23,7 +24,10 @@ _ROBUST = {"bind": True, "autoretry_for": (Exception,), **jobs.PACKAGE.task_opti
 
 
 def _run(
-    task: Task, step: Callable[[int], None], failed: Callable[[int, str], None], object_id: int
+    task: Task[Any, Any],
+    step: Callable[[int], None],
+    failed: Callable[[int, str], None],
+    object_id: int,
 ) -> None:
     """Runs ``step(object_id)``; when it raises on the last of the task's attempts,
     ``failed(object_id, error)`` records why before the exception goes on (to Celery's retry,
@@ -32,25 +36,25 @@ def _run(
         step(object_id)
     except Exception as exc:
         logger.warning("%s(%s) failed", task.name, object_id, exc_info=True)
-        if task.request.retries >= task.max_retries:
+        if task.max_retries is not None and task.request.retries >= task.max_retries:
             failed(object_id, f"{type(exc).__name__}: {exc}")
         raise
 
 
 @shared_task(name="partners.tasks.render_package", **_ROBUST)
-def render_package(self: Task, package_id: int) -> None:
+def render_package(self: Task[[int], None], package_id: int) -> None:
     """Plans a package's parts and queues them on the reports queue."""
     _run(self, worker.package_render_start, worker.package_render_failed, package_id)
 
 
 @shared_task(name="partners.tasks.render_package_part", **_ROBUST)
-def render_package_part(self: Task, part_id: int) -> None:
+def render_package_part(self: Task[[int], None], part_id: int) -> None:
     """Renders one part of a package (parts of one package run on any free worker)."""
     _run(self, worker.package_part_render, worker.package_part_failed, part_id)
 
 
 @shared_task(name="partners.tasks.assemble_package", **_ROBUST)
-def assemble_package(self: Task, package_id: int) -> None:
+def assemble_package(self: Task[[int], None], package_id: int) -> None:
     """Merges the rendered parts into the signed package."""
     _run(self, worker.package_assemble, worker.package_render_failed, package_id)
 

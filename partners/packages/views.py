@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -32,6 +33,7 @@ from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
 from custos.forms import add_service_errors
+from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
 from custos.views import confirm_action
 from partners.packages import selectors, services
@@ -47,7 +49,7 @@ GET_POST = require_http_methods(["GET", "POST"])
 STAFF_OR_LIAISON = role_required(*STAFF_ROLES, Role.TRIBUNAL_LIAISON)
 
 
-def _decider_access(request: HttpRequest, pk: int) -> selectors.PackageAccess:
+def _decider_access(request: AuthenticatedHttpRequest, pk: int) -> selectors.PackageAccess:
     """The package for a decision on it (approve, reject, revoke, retry): 404 unless the
     user sees it, 403 unless they may decide (its case lead)."""
     access = selectors.package_access(request.user, pk)
@@ -58,7 +60,7 @@ def _decider_access(request: HttpRequest, pk: int) -> selectors.PackageAccess:
 
 @STAFF_OR_LIAISON
 @require_GET
-def list_view(request: HttpRequest) -> HttpResponse:
+def list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     packages = selectors.package_list_for(request.user)
     shares = selectors.package_shares_for_liaison(request.user)
     return render(
@@ -67,7 +69,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def case_packages_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def case_packages_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     access = case_access(request.user, case_pk)
     case_read_record(access=access, actor=request.user, page="packages")
     return render(
@@ -84,7 +86,7 @@ def case_packages_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 def _request_form(
-    request: HttpRequest, *, case, share, for_liaison: bool, back: str
+    request: AuthenticatedHttpRequest, *, case, share, for_liaison: bool, back: str
 ) -> HttpResponse:
     form = PackageRequestForm(request.POST or None, case=case, for_liaison=for_liaison)
     if request.method == "POST" and form.is_valid():
@@ -114,7 +116,7 @@ def _request_form(
 
 
 @GET_POST
-def request_for_case_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+def request_for_case_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     """A case lead requests a package of their case."""
     access = case_access(request.user, case_pk, P.CHANGE)
     return _request_form(
@@ -123,7 +125,7 @@ def request_for_case_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 @GET_POST
-def request_for_share_view(request: HttpRequest, share_pk: int) -> HttpResponse:
+def request_for_share_view(request: AuthenticatedHttpRequest, share_pk: int) -> HttpResponse:
     """A liaison requests a package of a case shared with their organisation (a 404 for
     everyone else: the share is not theirs)."""
     share = selectors.package_share_get(request.user, share_pk)
@@ -133,7 +135,7 @@ def request_for_share_view(request: HttpRequest, share_pk: int) -> HttpResponse:
 
 
 @require_GET
-def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.package_access(request.user, pk)
     package = access.package
     audit_read(actor=request.user, action="package.viewed", target=package)
@@ -153,7 +155,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The status box, polled by htmx while the package renders."""
     access = selectors.package_access(request.user, pk)
     return render(
@@ -163,7 +165,7 @@ def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recent_login_required
 @GET_POST
-def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+def decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = _decider_access(request, pk)
     package = access.package
     level = selectors.package_content_classification(package)
@@ -205,7 +207,7 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recent_login_required
 @GET_POST
-def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = _decider_access(request, pk)
     form = PackageRevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -225,7 +227,7 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @recent_login_required
 @GET_POST
-def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+def retry_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = _decider_access(request, pk)
     if request.method == "GET":
         return confirm_action(
@@ -245,7 +247,7 @@ def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def download_view(request: HttpRequest, pk: int) -> HttpResponse:
+def download_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     access = selectors.package_access(request.user, pk)
     if access.download is None:
         return render(
@@ -300,7 +302,8 @@ class _CappedUploadHandler(FileUploadHandler):
 
 def _too_large(request: HttpRequest) -> HttpResponse:
     limit = settings.CUSTOS_PACKAGE_VERIFY_MAX_BYTES
-    request._post, request._files = QueryDict(), MultiValueDict()  # nothing reads it later
+    # Nothing reads the body later: Django's own attributes, set as its parser would.
+    request._post, request._files = QueryDict(), MultiValueDict()  # type: ignore[attr-defined]
     return render(
         request,
         "partners/package_verify_too_large.html",
@@ -309,7 +312,7 @@ def _too_large(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _may_verify(request: HttpRequest) -> None:
+def _may_verify(request: AuthenticatedHttpRequest) -> None:
     """Those who make or receive packages: the unit's staff and tribunal liaisons."""
     if not request.user.has_role(*STAFF_ROLES, Role.TRIBUNAL_LIAISON):
         raise PermissionDenied
@@ -324,7 +327,7 @@ def _verification_upload(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
     @csrf_exempt
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         authorise_before_body(_may_verify, request)
         if request.method == "POST":
             try:
@@ -346,7 +349,7 @@ def _verification_upload(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
 @_verification_upload
 @GET_POST
-def verify_view(request: HttpRequest) -> HttpResponse:
+def verify_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The unit's staff and tribunal liaisons (who make and receive packages) may check a PDF:
     they learn whether we issued it, whether it is intact and signed, and for which package
     and recipient. Nothing else about the package."""

@@ -23,7 +23,7 @@ import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from django.conf import settings
 from django.core.files import File
@@ -48,6 +48,9 @@ from partners.packages.state import (
     package_notify,
     package_share_in_force,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # A package is claimed by the planner (its attempts count those claims) and by the merge; its
 # parts by the workers rendering them. Both hold their claim for ``jobs.PACKAGE.lease``:
@@ -100,12 +103,17 @@ def _store(content: File, name: str) -> str:
     return default_storage.save(name, content)
 
 
+def _delete_all(names: list[str]) -> None:
+    for name in names:
+        file_delete_quietly(name)
+
+
 def _unlink(path: str) -> None:
     if path and os.path.exists(path):
         os.unlink(path)
 
 
-def _undeliverable_reason(package: Package) -> str:
+def _undeliverable_reason(package: Package) -> StrOrPromise:
     """Why a package must not be rendered any more, or "" when it still may be."""
     if package.status != Package.Status.RENDERING:
         return "status"
@@ -117,7 +125,7 @@ def _undeliverable_reason(package: Package) -> str:
     return ""
 
 
-def _stop_undeliverable(package: Package, reason: str) -> None:
+def _stop_undeliverable(package: Package, reason: StrOrPromise) -> None:
     """A revocation happened between queueing and rendering: nothing is rendered."""
     with transaction.atomic():
         package = package_lock(package)
@@ -272,10 +280,11 @@ def package_assemble(package_id: int) -> None:
         return
     unsigned_path = _temporary_path(".pdf")
     signed_path = _temporary_path(".pdf")
-    handles: list[IO[bytes]] = []
+    handles: list[BinaryIO] = []
     try:
         for part in parts:
-            handles.append(default_storage.open(part.storage_name, "rb"))
+            # Django's File proxies the binary file it opened.
+            handles.append(cast(BinaryIO, default_storage.open(part.storage_name, "rb")))
         inputs = [
             (pdf.PartResult(pages=p.pages, bookmarks=[tuple(b) for b in p.bookmarks]), h)
             for p, h in zip(parts, handles, strict=True)
@@ -317,7 +326,7 @@ def package_assemble(package_id: int) -> None:
             details={"sha256": digest, "pages": pages, "size": size},
         )
         part_names = [part.storage_name for part in parts if part.storage_name]
-        transaction.on_commit(lambda: [file_delete_quietly(n) for n in part_names])
+        transaction.on_commit(lambda: _delete_all(part_names))
         package_notify(
             [*concerned(package), *([package.decided_by] if package.decided_by else [])],
             gettext_lazy("Package {ref} is ready to download"),

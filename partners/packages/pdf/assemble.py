@@ -13,7 +13,7 @@ outline is rebuilt from the parts' headings at their final page numbers.
 from __future__ import annotations
 
 import io
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -22,6 +22,9 @@ from django.utils.translation import gettext as _
 from partners.models import Package
 from partners.packages.pdf import content
 from partners.packages.pdf.render import PartResult, render_html
+
+if TYPE_CHECKING:
+    import pikepdf
 
 TOC_LEVELS = 2  # headings deeper than this are in the outline only
 UID_KEYWORD = "custos-package-uid:"
@@ -63,7 +66,7 @@ def front_html(package: Package, entries: list[tuple[int, str, int]], front_page
             "package": package,
             "case": case,
             "marking": marking(package),
-            "organisation": package.organisation.name if package.organisation_id else "",
+            "organisation": package.organisation.name if package.organisation else "",
             "requested_by": content.user_label(package.requested_by),
             "requested_at": content.iso(package.requested_at),
             "decided_by": content.user_label(package.decided_by),
@@ -93,7 +96,7 @@ def _stamp_pdfs(package: Package, total: int) -> tuple[bytes, bytes]:
     """The marks of every page (one page, drawn once) and the ``total`` page labels, on
     sheets of ``LABELS_PER_SHEET`` (see ``_label_forms``: a page per label made the labels
     the slowest step of assembly)."""
-    context = {
+    context: dict[str, Any] = {
         "package": package,
         "case": package.case,
         "marking": marking(package),
@@ -115,7 +118,7 @@ def _stamp_pdfs(package: Package, total: int) -> tuple[bytes, bytes]:
     return stamp.write_pdf(pdf_variant="pdf/a-3b"), labels.write_pdf(pdf_variant="pdf/a-3b")
 
 
-def _label_forms(pdf: object, labels: object, total: int) -> list[object]:
+def _label_forms(pdf: pikepdf.Pdf, labels: pikepdf.Pdf, total: int) -> list[pikepdf.Stream]:
     """One form XObject per page label, cut out of the label sheets: each form draws only the
     text runs of its own label (so that a page's text holds its own label, not the sheet's),
     clipped to its 4 mm row. WeasyPrint draws each text run as ``BT ... ET`` after a
@@ -124,16 +127,17 @@ def _label_forms(pdf: object, labels: object, total: int) -> list[object]:
     import pikepdf
 
     row_px = 4 * 96 / 25.4  # CSS px: the sheet's user space before its px-to-pt scaling
-    forms: list[object] = []
+    forms: list[pikepdf.Stream] = []
     for sheet_index, sheet in enumerate(labels.pages):
         first = sheet_index * LABELS_PER_SHEET
         count = min(LABELS_PER_SHEET, total - first)
-        prefix: list = []
-        state: dict[str, object] = {}
-        rows: dict[int, list] = {}
-        block: list | None = None
+        prefix: list[Any] = []
+        state: dict[str, Any] = {}
+        rows: dict[int, list[Any]] = {}
+        block: list[Any] | None = None
         row = None
-        for operands, operator in pikepdf.parse_content_stream(sheet):
+        for instruction in pikepdf.parse_content_stream(sheet):
+            operands, operator = instruction.operands, instruction.operator
             name = str(operator)
             if block is not None:
                 block.append((operands, operator))
@@ -177,7 +181,7 @@ def _label_forms(pdf: object, labels: object, total: int) -> list[object]:
     return forms
 
 
-def _stamp(pdf: object, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[object]:
+def _stamp(pdf: pikepdf.Pdf, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[pikepdf.Pdf]:
     """Puts the marks under, and the page label onto, every page of ``pdf``; returns the
     source documents, which must stay open until ``pdf`` is saved."""
     import pikepdf
@@ -197,7 +201,7 @@ def _stamp(pdf: object, stamp_pdf: bytes, labels_pdf: bytes, rtl: bool) -> list[
     return [stamp, labels]
 
 
-def _outline(pdf: object, items: list[tuple[int, str, int]]) -> None:
+def _outline(pdf: pikepdf.Pdf, items: list[tuple[int, str, int]]) -> None:
     import pikepdf
 
     with pdf.open_outline() as outline:
@@ -211,7 +215,7 @@ def _outline(pdf: object, items: list[tuple[int, str, int]]) -> None:
             stack.append((level, item))
 
 
-def _producer(pdf: object) -> None:
+def _producer(pdf: pikepdf.Pdf) -> None:
     """Names pyHanko as the producer, in the document information and in the XMP alike.
 
     PDF/A wants the two to agree, and pyHanko's signature (an incremental update) sets the
@@ -264,7 +268,7 @@ def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: Bi
         ]
 
     pdf = pikepdf.open(io.BytesIO(front_pdf))
-    sources = []
+    sources: list[pikepdf.Pdf] = []
     try:
         for result, stream in parts:
             stream.seek(0)

@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.models import User
 from cases.models import CasePerson, Incident
 from cases.selectors import protected_anywhere
 from evidence.access import Reader, identities_of_items, reader_for_identities
@@ -58,7 +59,7 @@ def hash_text(value: str) -> str:
     return "\n".join(hash_lines(value))
 
 
-def user_label(user: object | None) -> str:
+def user_label(user: User | None) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()

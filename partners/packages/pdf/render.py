@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
@@ -266,7 +266,7 @@ CONTEXTS = {
 # --- WeasyPrint ------------------------------------------------------------------------------
 
 
-def stylesheet(font_config: object) -> object:
+def stylesheet(font_config: Any) -> Any:
     from weasyprint import CSS
 
     return CSS(
@@ -277,10 +277,10 @@ def stylesheet(font_config: object) -> object:
 # The parsed stylesheet and its fonts, loaded once per worker process: a package renders in
 # dozens of parts, and parsing the stylesheet and loading the fonts for each was a large share
 # of a small part's time.
-_STYLE: tuple[object, object] | None = None
+_STYLE: tuple[Any, Any] | None = None  # WeasyPrint ships no types
 
 
-def _style() -> tuple[object, object]:
+def _style() -> tuple[Any, Any]:
     global _STYLE
     if _STYLE is None:
         from weasyprint.text.fonts import FontConfiguration
@@ -290,7 +290,7 @@ def _style() -> tuple[object, object]:
     return _STYLE
 
 
-def render_html(html: str) -> object:
+def render_html(html: str) -> Any:
     """Lays out ``html`` (no base URL: relative references resolve to nothing) with the
     package stylesheet; returns WeasyPrint's document."""
     from weasyprint import HTML
@@ -301,7 +301,7 @@ def render_html(html: str) -> object:
     )
 
 
-def bookmarks_of(document: object) -> list[tuple[int, str, int]]:
+def bookmarks_of(document: Any) -> list[tuple[int, str, int]]:
     return [
         (level, label, index)
         for index, page in enumerate(document.pages)

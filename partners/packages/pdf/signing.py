@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import SimpleSigner
 
 FIELD_NAME = "CustosPackageSignature"
 
@@ -92,7 +95,7 @@ def _p12_path() -> Path:
     return path
 
 
-def signer() -> object:
+def signer() -> SimpleSigner:
     """pyHanko's signer for the configured PKCS#12."""
     from pyhanko.sign import signers
 
@@ -105,7 +108,7 @@ def signer() -> object:
     return loaded
 
 
-def signing_certificate() -> object:
+def signing_certificate() -> Any:  # asn1crypto ships no types
     """The configured certificate (asn1crypto), the trust root of verification."""
     return signer().signing_cert
 

@@ -17,12 +17,15 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.utils.translation import gettext as _
 
 from partners.models import Package
 from partners.packages.pdf.assemble import UID_KEYWORD
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ def _digest(file: BinaryIO) -> tuple[str, bytes]:
     return digest.hexdigest(), head
 
 
-def _claimed_uid(reader: object) -> uuid.UUID | None:
+def _claimed_uid(reader: PdfFileReader) -> uuid.UUID | None:
     try:
         info = reader.trailer_view["/Info"]  # indexing dereferences, .get() would not
         keywords = str(info["/Keywords"])
@@ -70,7 +73,7 @@ def _claimed_uid(reader: object) -> uuid.UUID | None:
         return None
 
 
-def _signature_valid(reader: object) -> bool:
+def _signature_valid(reader: PdfFileReader) -> bool:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
@@ -164,4 +167,4 @@ def verify(file: BinaryIO) -> Verification:
         return _verify_seekable(file)
     with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as copy:
         shutil.copyfileobj(file, copy, CHUNK)
-        return _verify_seekable(copy)
+        return _verify_seekable(copy)  # type: ignore[arg-type]  # a binary file, unannotated
