@@ -13,8 +13,10 @@ from accounts.auth_session import AUTH_AT_KEY
 from audit.models import AuditEvent
 from cases import services
 from cases.models import CasePerson
-from tests.cases.conftest import SUSPECT_NAME, WITNESS_NAME, World, open_case
+from tests.cases.conftest import SHARED_WORLD, SUSPECT_NAME, WITNESS_NAME, World, open_case
 from tests.conftest import text_of
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 PAGES = ("persons", "persons_csv", "detail", "timeline", "activity", "notes", "incidents")
 

@@ -20,9 +20,11 @@ from audit.services import audit_record
 from cases import services
 from cases.access_state import access_state_verify
 from cases.models import Case, CasePerson, IdentityGrant
-from tests.cases.conftest import SUSPECT_NAME, World, open_case
+from tests.cases.conftest import SHARED_WORLD, SUSPECT_NAME, World, open_case
 from tests.conftest import text_of
 from tests.factories import UserFactory
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 @dataclass

@@ -10,7 +10,9 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from cases import services
 from cases.models import Case, StatusChange
-from tests.cases.conftest import World
+from tests.cases.conftest import SHARED_WORLD, World
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 S = Case.Status
 

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from evidence import services
 from evidence.models import CustodyEvent, EvidenceItem
-from tests.cases.conftest import World
+from tests.cases.conftest import SHARED_WORLD, World
 from tests.evidence.conftest import Evidence
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 Kind = CustodyEvent.Kind
 IN_1990 = datetime(1990, 5, 1, 12, 0, tzinfo=UTC)

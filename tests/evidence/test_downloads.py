@@ -16,7 +16,10 @@ from accounts.models import User
 from audit.models import AuditEvent
 from evidence import services
 from evidence.models import EvidenceFile, EvidenceItem
+from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import PDF, PNG, Evidence, hashed_upload, stored_files
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'

@@ -28,9 +28,12 @@ from evidence.models import (
     EvidenceItem,
     EvidenceLink,
 )
+from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import PDF, Evidence
 from tests.factories import UserFactory
 from tests.urlwalk import all_routes
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
 NOT_ALLOWED = "You are not allowed to do this"

@@ -15,7 +15,10 @@ from audit.models import AuditEvent
 from evidence.models import FixityCheck
 from evidence.storage import blob_name
 from evidence.tasks import fixity_sweep, verify_item_fixity
+from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import Evidence
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 def _tamper(root: Path, sha256: str) -> None:

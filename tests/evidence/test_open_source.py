@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from evidence import services
 from evidence.models import EvidenceItem
-from tests.cases.conftest import World
+from tests.cases.conftest import SHARED_WORLD, World
 from tests.evidence.conftest import PNG, hashed_upload
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 def _capture(**overrides: Any) -> dict[str, Any]:

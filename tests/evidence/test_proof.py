@@ -20,9 +20,11 @@ from cases import services as case_services
 from cases.models import CasePerson, Crime, Incident, ModeOfLiability
 from evidence import proof, services
 from evidence.models import Allegation, EvidenceItem, EvidenceLink
-from tests.cases.conftest import World, open_case
+from tests.cases.conftest import SHARED_WORLD, World, open_case
 from tests.conftest import text_of
 from tests.evidence.conftest import Evidence
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 Assessment = EvidenceLink.Assessment
 PROTECTED_SUSPECT = "Vukan CANARY-SUSPECT Petrovic"

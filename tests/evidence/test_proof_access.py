@@ -15,10 +15,13 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import Evidence
 from tests.evidence.test_proof import Proof, build_proof
 from tests.factories import UserFactory
 from tests.urlwalk import all_routes
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
 NOT_ALLOWED = "You are not allowed to do this"

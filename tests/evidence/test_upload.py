@@ -21,8 +21,10 @@ from evidence import services, uploads
 from evidence.models import EvidenceFile, EvidenceItem, StoredBlob
 from evidence.storage import blob_name
 from evidence.views import item_create_view
-from tests.cases.conftest import World
+from tests.cases.conftest import SHARED_WORLD, World
 from tests.evidence.conftest import PDF, Evidence, hashed_upload, stored_files, temp_files
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 BOUNDARY = "custosboundary7MA4YWxkTrZu0gW"
 

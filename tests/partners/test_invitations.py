@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from partners.models import Invitation, PartnerMembership
+from tests.cases.conftest import SHARED_WORLD
 from tests.partners.conftest import Partners
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 PASSWORD = "a strong liaison passphrase 42"
 

@@ -18,9 +18,12 @@ from accounts.roles import Role
 from devdata.demo.meetings import DEMO_MEETING_TITLE, demo_meetings_seed
 from partners.meetings import selectors, services
 from partners.models import Contact, FollowUpAction, Meeting, PartnerOrganisation
+from tests.cases.conftest import SHARED_WORLD
 from tests.conftest import audit_actions
 from tests.factories import UserFactory
 from tests.urlwalk import all_routes
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 MINUTES = b"%PDF-1.4\nminutes of the fictional expert meeting\n"
 

@@ -27,8 +27,11 @@ from partners.models import Package, PackageSection
 from partners.packages import services, worker
 from partners.packages.pdf import verify
 from partners.packages.tasks import assemble_package, render_package, render_package_part
+from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import PDF, hashed_upload
 from tests.partners.conftest import Partners
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 @pytest.fixture

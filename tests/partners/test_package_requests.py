@@ -17,7 +17,10 @@ from audit.models import AuditEvent
 from evidence.models import EvidenceItem
 from partners.models import CaseShare, Package
 from partners.packages import selectors, services, worker
+from tests.cases.conftest import SHARED_WORLD
 from tests.partners.conftest import Partners
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 ALL = services.Scope(sections=list(Package.Section.values))
 

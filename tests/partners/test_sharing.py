@@ -14,8 +14,10 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from partners import services
 from partners.models import CaseShare
-from tests.cases.conftest import open_case
+from tests.cases.conftest import SHARED_WORLD, open_case
 from tests.partners.conftest import Partners
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 def test_a_liaison_sees_the_shared_case_metadata_only(client: Client, partners: Partners) -> None:

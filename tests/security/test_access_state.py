@@ -21,7 +21,9 @@ from cases.models import (
     CaseUserObjectPermission,
     IdentityGrant,
 )
-from tests.cases.conftest import World, open_case
+from tests.cases.conftest import SHARED_WORLD, World, open_case
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 def _perm(codename: str) -> Permission:

@@ -16,9 +16,12 @@ from accounts.decorators import recent_login_required
 from accounts.models import User
 from accounts.sensitive import SENSITIVE_ACTIONS
 from audit.models import AuditEvent
+from tests.cases.conftest import SHARED_WORLD
 from tests.factories import UserFactory
 from tests.security.conftest import Hostile
 from tests.urlwalk import all_routes
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 PASSWORD = "correct horse battery staple"
 _FRESH = recent_login_required(lambda request: None).__code__

@@ -13,12 +13,15 @@ from django.urls import reverse
 from accounts.roles import Role
 from custos.csv import FORMULA_STARTS, neutralise
 from evidence import proof
+from tests.cases.conftest import SHARED_WORLD
 from tests.conftest import text_of
 from tests.factories import UserFactory
 from tests.security.conftest import Hostile
 from tests.security.test_every_url import OBJECTS
 from tests.urlwalk import all_routes
 from training import services as training_services
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 PAYLOADS = ('=HYPERLINK("http://x")', "@SUM(1)", "+1", "-1", "\tled by a tab", "\rled by a CR")
 CSV_EXPORTS = {"cases:persons_csv", "proof:matrix_csv", "training:export"}

@@ -24,7 +24,10 @@ from evidence import services
 from evidence.custody import verify_chains
 from evidence.models import CUSTODY_GUARD, CustodyEvent, EvidenceItem, StoredBlob
 from evidence.storage import blob_name
+from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import PNG, Evidence, hashed_upload
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 Kind = CustodyEvent.Kind
 

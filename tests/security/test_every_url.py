@@ -23,9 +23,12 @@ from collections.abc import Callable
 
 from django.test import Client
 
+from tests.cases.conftest import SHARED_WORLD
 from tests.security.conftest import ATTACKERS, CANARY, CASE_CANARY, Hostile
 from tests.test_access import MATRIX
 from tests.urlwalk import MISSING_ID, Route, all_routes
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 Kwargs = Callable[[Hostile], dict[str, object]]
 

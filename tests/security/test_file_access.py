@@ -30,10 +30,12 @@ from cases import services as case_services
 from cases.models import CaseMember
 from evidence import proof, services
 from evidence.models import EvidenceFile, EvidenceItem, EvidenceLink
-from tests.cases.conftest import World
+from tests.cases.conftest import SHARED_WORLD, World
 from tests.evidence.conftest import PDF, Evidence, hashed_upload, stored_files, temp_files
 from tests.evidence.test_proof import allegation_for
 from tests.factories import UserFactory
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 FILE_CANARY = "CANARY-FILE-9X"
 UNAPPROVED_CANARY = "CANARY-UNAPPROVED-4K"

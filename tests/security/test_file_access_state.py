@@ -24,8 +24,10 @@ from evidence import access, services
 from evidence.models import EvidenceFile, EvidenceItem
 from partners.models import Package
 from partners.packages.pdf import content
-from tests.cases.conftest import WITNESS_NAME, World, open_case
+from tests.cases.conftest import SHARED_WORLD, WITNESS_NAME, World, open_case
 from tests.evidence.conftest import PDF, hashed_upload
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 WITHHELD = "Withheld: identifies a protected person"
 

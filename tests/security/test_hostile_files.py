@@ -17,7 +17,9 @@ from django.test import Client
 from django.urls import reverse
 
 from evidence.models import EvidenceFile, EvidenceItem
-from tests.cases.conftest import World
+from tests.cases.conftest import SHARED_WORLD, World
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 BOUNDARY = "custosSecurityBoundary4f1c"
 HTML_AS_JPEG = b"<html><body><script>alert(document.cookie)</script></body></html>"

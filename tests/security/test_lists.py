@@ -7,12 +7,14 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
-from tests.cases.conftest import open_case
+from tests.cases.conftest import SHARED_WORLD, open_case
 from tests.conftest import text_of
 from tests.factories import UserFactory
 from tests.security.conftest import ATTACKERS, CANARY, CASE_CANARY, NOTE_CANARY, Hostile
 from tests.test_access import MATRIX
 from tests.urlwalk import all_routes
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 CANARIES = (CANARY, CASE_CANARY, NOTE_CANARY)
 # Words of the victims' records that are not canaries themselves (pages echo the query).

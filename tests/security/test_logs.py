@@ -11,8 +11,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.cases.conftest import WITNESS_NAME
+from tests.cases.conftest import SHARED_WORLD, WITNESS_NAME
 from tests.security.conftest import CANARY, NOTE_CANARY, Hostile
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 SECURITY = "custos.security"
 ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"

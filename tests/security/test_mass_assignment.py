@@ -19,8 +19,10 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 
-from tests.cases.conftest import open_case
+from tests.cases.conftest import SHARED_WORLD, open_case
 from tests.security.conftest import Hostile
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 PROJECT_APPS = ("accounts", "audit", "cases", "evidence", "partners", "training")
 PROTECTED = {

@@ -34,10 +34,13 @@ from partners import services as partner_services
 from partners.models import Package, PartnerMembership
 from partners.packages import services as package_services
 from partners.packages import worker as package_worker
+from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import PDF, evidence_storage, hashed_upload  # noqa: F401
 from tests.factories import UserFactory
 from tests.partners.conftest import Partners
 from tests.security.conftest import CANARY
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 WITHHELD = "withheld: identifies a protected person"
 SECRET_FILE = "vendor-statement-unredacted.pdf"

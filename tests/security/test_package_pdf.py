@@ -13,9 +13,11 @@ from evidence.models import EvidenceItem
 from partners.models import Package
 from partners.packages import services as package_services
 from partners.packages import worker as package_worker
-from tests.cases.conftest import open_case
+from tests.cases.conftest import SHARED_WORLD, open_case
 from tests.evidence.conftest import PDF, hashed_upload
 from tests.security.conftest import CANARY, CASE_CANARY, NOTE_CANARY, Hostile
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 OTHER_CASE_CANARY = "CANARY-OTHER-CASE-3K"
 

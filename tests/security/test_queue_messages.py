@@ -14,8 +14,11 @@ from celery.signals import before_task_publish
 from accounts.services import notification_send
 from custos.celery import app
 from partners.packages import services as package_services
+from tests.cases.conftest import SHARED_WORLD
 from tests.security.conftest import CANARY, CASE_CANARY, NOTE_CANARY, Hostile
 from training.services import certificate_issue
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 @pytest.fixture

@@ -11,8 +11,11 @@ from partners import services as partner_services
 from partners.models import Package
 from partners.packages import services as package_services
 from partners.packages.tasks import render_package
+from tests.cases.conftest import SHARED_WORLD
 from tests.conftest import text_of
 from tests.security.conftest import CANARY, Hostile
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 
 def _status(client: Client, url: str) -> int:

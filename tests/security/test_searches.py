@@ -17,7 +17,9 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import search_hmac, texts_revealing_protected_names
 from cases.models import PersonName
-from tests.cases.conftest import SUSPECT_NAME, WITNESS_NAME, World
+from tests.cases.conftest import SHARED_WORLD, SUSPECT_NAME, WITNESS_NAME, World
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 TOO_LONG = " ".join(["shelling"] * 1500)
 MESSAGE = "A search can be at most 200 characters long."

@@ -15,10 +15,13 @@ from django.http import HttpResponse
 from django.test import Client
 
 from custos.db_roles import APPEND_ONLY
+from tests.cases.conftest import SHARED_WORLD
 from tests.security.conftest import Hostile
 from tests.security.test_every_url import OBJECTS
 from tests.test_access import MATRIX
 from tests.urlwalk import all_routes
+
+pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 PAYLOAD = "<script>xss</script>\"'><img src=x onerror=xss>"
 RAW = ("<script>xss", "<img src=x onerror=xss")
