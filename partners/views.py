@@ -175,7 +175,7 @@ def agreement_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     )
 
 
-@STAFF  # type: ignore[arg-type]  # role_required is typed for HttpResponse, not a file's
+@STAFF
 @require_GET
 def agreement_document_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     agreement = get_object_or_404(
