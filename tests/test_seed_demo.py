@@ -1,11 +1,18 @@
+"""The demo database: ``seed_demo`` runs once for the module (its output kept), in the
+module's transaction (tests/conftest.py ``module_db``), and every test reads what it made;
+each test's own changes roll back. Refusing to seed in production needs an empty database:
+tests/test_seed_demo_refused.py."""
+
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import Client
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,10 +22,31 @@ from cases.models import Case, CasePerson
 from devdata.demo.accounts import DEMO_PASSWORD
 
 
-@pytest.mark.django_db
-def test_seed_demo_creates_the_demo_users_with_their_roles(capsys) -> None:
-    call_command("seed_demo")
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def seeded(
+    module_db: None, tmp_path_factory: pytest.TempPathFactory, signing_p12: Path
+) -> tuple[Path, str]:
+    """The demo, seeded once: its files' folder and what the command printed."""
+    files = tmp_path_factory.mktemp("demo-files")
+    out = io.StringIO()
+    with override_settings(
+        MEDIA_ROOT=str(files),
+        CUSTOS_SIGNING_P12=signing_p12,
+        CUSTOS_SIGNING_PASSPHRASE="test-passphrase",
+    ):
+        call_command("seed_demo", stdout=out)
+    return files, out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def demo(seeded: tuple[Path, str], settings, db: None) -> str:
+    """Each test reads the seeded demo (and its stored files); returns the command's output."""
+    settings.MEDIA_ROOT = str(seeded[0])
+    return seeded[1]
+
+
+def test_seed_demo_creates_the_demo_users_with_their_roles(demo: str) -> None:
+    out = demo
     expected = {
         "admin": Role.UNIT_ADMIN,
         "lead": Role.CASE_LEAD,
@@ -35,9 +63,7 @@ def test_seed_demo_creates_the_demo_users_with_their_roles(capsys) -> None:
     assert DEMO_PASSWORD in out
 
 
-@pytest.mark.django_db
 def test_seed_demo_run_twice_creates_nothing_new() -> None:
-    call_command("seed_demo")
     counts = (
         User.objects.count(),
         Case.objects.count(),
@@ -54,9 +80,7 @@ def test_seed_demo_run_twice_creates_nothing_new() -> None:
     ) == counts
 
 
-@pytest.mark.django_db
 def test_demo_cases_are_fictional_and_protect_some_witnesses(client: Client) -> None:
-    call_command("seed_demo")
     assert all(c.title.startswith("[DEMO]") for c in Case.objects.all())
     assert {code for case in Case.objects.all() for code in case.countries} <= {"XN", "XS"}
     protected = CasePerson.objects.filter(protected=True)
@@ -70,29 +94,16 @@ def test_demo_cases_are_fictional_and_protect_some_witnesses(client: Client) -> 
     assert "Col. Aric Demo-Valen" in html
 
 
-@pytest.mark.django_db
 def test_demo_logins_work(client: Client) -> None:
-    call_command("seed_demo")
     response = client.post("/accounts/login/", {"username": "lead", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "Case lead" in client.get("/").content.decode()
 
 
-@pytest.mark.django_db
-def test_seed_demo_is_refused_in_production(settings) -> None:
-    settings.PRODUCTION = True
-    with pytest.raises(CommandError, match="production"):
-        call_command("seed_demo")
-    assert not User.objects.filter(username="admin").exists()
-
-
-@pytest.mark.django_db
-def test_demo_evidence_has_files_and_valid_custody_histories(settings, tmp_path) -> None:
+def test_demo_evidence_has_files_and_valid_custody_histories() -> None:
     from evidence.custody import verify_item
     from evidence.models import CustodyTransfer, EvidenceItem
 
-    settings.MEDIA_ROOT = str(tmp_path)
-    call_command("seed_demo")
     items = EvidenceItem.objects.all()
     assert items.count() == 5
     assert all(verify_item(item) is None for item in items)
@@ -110,11 +121,9 @@ def test_demo_evidence_has_files_and_valid_custody_histories(settings, tmp_path)
     assert items.get(kind="photograph").graphic
 
 
-@pytest.mark.django_db
 def test_demo_partners_share_the_market_case_with_the_demo_liaison(client: Client) -> None:
     from partners.models import Agreement, PartnerOrganisation
 
-    call_command("seed_demo")
     assert PartnerOrganisation.objects.values("kind").distinct().count() == 7
     assert Agreement.objects.filter(
         valid_until__lte=timezone.localdate() + timedelta(days=60)
@@ -128,9 +137,8 @@ def test_demo_partners_share_the_market_case_with_the_demo_liaison(client: Clien
     assert "Agreements about to expire" in client.get("/").content.decode()
 
 
-@pytest.mark.django_db
 def test_the_demo_statement_is_withheld_from_the_analyst_who_reads_its_approved_redaction(
-    client: Client, settings, tmp_path
+    client: Client,
 ) -> None:
     """The statement of W-0001 identifies her: the analyst (no grant) sees "withheld" and the
     redacted copy the lead approved; the lead, who protected her, reads the original."""
@@ -138,8 +146,6 @@ def test_the_demo_statement_is_withheld_from_the_analyst_who_reads_its_approved_
 
     from evidence.models import EvidenceFile, EvidenceItem
 
-    settings.MEDIA_ROOT = str(tmp_path)
-    call_command("seed_demo")
     statement = EvidenceItem.objects.get(kind="statement")
     assert statement.source_person.pseudonym == "W-0001"
     original = statement.files.get(role=EvidenceFile.Role.ORIGINAL)
