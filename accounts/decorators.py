@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -16,7 +17,8 @@ from accounts.auth_session import is_recently_authenticated
 from accounts.roles import Role
 from custos.http import AuthenticatedHttpRequest
 
-View = Callable[..., HttpResponse]
+# A view, whose own signature the decorators keep for the type checker.
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def role_required(*roles: Role) -> Callable[[View], View]:
@@ -24,12 +26,14 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if not request.user.has_role(*roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapped
+        return cast(View, wrapped)
 
     return decorator
 
@@ -44,12 +48,12 @@ def recent_login_required(view: View) -> View:
     """
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_recently_authenticated(request):
             return reauth_redirect(request)
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return cast(View, wrapped)
 
 
 def reauth_redirect(request: HttpRequest) -> HttpResponse:

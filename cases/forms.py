@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
+from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]  # its stubs omit it
 
 from accounts.models import Clearance, User
 from cases.models import Case, CaseMember, CasePerson, Crime, Incident, Person, ProtectiveMeasure
@@ -66,13 +66,14 @@ class CaseForm(forms.ModelForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Nobody can classify a case above their own clearance: they could not see it.
-        self.fields["classification"].choices = [
+        cast(forms.ChoiceField, self.fields["classification"]).choices = [
             (value, label) for value, label in Clearance.choices if value <= user.clearance
         ]
         self.fields["countries"].widget.attrs["size"] = 6
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and end < start:
             self.add_error("period_end", _("The end of the period is before its start."))
@@ -85,7 +86,7 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, role: str | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_status"].choices = [
+        cast(forms.ChoiceField, self.fields["to_status"]).choices = [
             (status, Case.Status(status).label) for status in next_statuses(case.status, role)
         ]
 
@@ -116,7 +117,8 @@ class IncidentForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_start"), data.get("date_end")
         if start and end and end < start:
             self.add_error("date_end", _("The end date is before the start date."))
@@ -168,7 +170,8 @@ class PersonForm(forms.ModelForm):
         widgets = {"birth_date": DATE}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         born, year = data.get("birth_date"), data.get("birth_year")
         today = timezone.localdate()
         if born and born > today:
@@ -212,7 +215,8 @@ class NewPersonForm(PersonForm, ProtectionChoiceMixin):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("measures") and not data.get("protect"):
             self.add_error("protect", _("Protective measures need the person to be protected."))
         return data
@@ -226,7 +230,9 @@ class LinkPersonForm(ProtectionChoiceMixin):
     def __init__(self, *args: Any, candidates: list[tuple[Person, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = {p.pk: p for p, _ in candidates}
-        self.fields["person"].choices = [(p.pk, label) for p, label in candidates]
+        cast(forms.ChoiceField, self.fields["person"]).choices = [
+            (p.pk, label) for p, label in candidates
+        ]
 
 
 class ProtectionForm(ProtectionChoiceMixin):
@@ -245,7 +251,7 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = candidates
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = candidates
 
 
 class TeamMemberForm(forms.Form):
@@ -254,7 +260,7 @@ class TeamMemberForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = candidates
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = candidates
 
 
 class BreakGlassForm(forms.Form):

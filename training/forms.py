@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MinValueValidator
@@ -96,7 +96,7 @@ class CourseForm(forms.ModelForm):
     def clean_modules(self) -> list[str]:
         titles = [line.strip() for line in self.cleaned_data["modules"].splitlines()]
         titles = [t for t in titles if t]
-        limit = Module._meta.get_field("title").max_length
+        limit = cast(int, Module._meta.get_field("title").max_length)
         too_long = [t for t in titles if len(t) > limit]
         if too_long:
             raise forms.ValidationError(
@@ -149,18 +149,20 @@ class SessionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["course"].queryset = Course.objects.order_by("title")
-        self.fields["trainers"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["course"]).queryset = Course.objects.order_by(
+            "title"
+        )
+        cast(forms.ModelChoiceField, self.fields["trainers"]).queryset = (
             User.objects.filter(is_active=True, groups__name__in=[r.value for r in TRAINER_ROLES])
             .distinct()
             .order_by("full_name", "username")
         )
-        self.fields["capacity"].min_value = 1
+        cast(forms.IntegerField, self.fields["capacity"]).min_value = 1
         self.fields["capacity"].widget.attrs["min"] = 1
         self.fields["capacity"].validators.append(MinValueValidator(1))
         # Completion issues the certificates: it is done from the attendance page, not here.
         if self.instance.status != Session.Status.COMPLETED:
-            self.fields["status"].choices = [
+            cast(forms.ChoiceField, self.fields["status"]).choices = [
                 c for c in Session.Status.choices if c[0] != Session.Status.COMPLETED
             ]
 
@@ -179,7 +181,8 @@ class SessionForm(forms.ModelForm):
         return capacity
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for field, message in session_date_errors(
             start_date=data.get("start_date"),
             end_date=data.get("end_date"),
@@ -198,4 +201,4 @@ class SessionForm(forms.ModelForm):
         pass
 
     def service_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}

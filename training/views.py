@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -114,7 +115,7 @@ def withdraw_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def certificate_pdf_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def certificate_pdf_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     certificate = selectors.certificate_get(request.user, pk)
     if certificate.status != Certificate.Status.READY:
         raise Http404
@@ -271,14 +272,14 @@ def import_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @TRAINING_ADMIN
 @require_GET
-def export_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def export_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     session = selectors.session_get(request.user, pk)
     header = ["name", "email", "country", "organisation", "function", "nominated_by", "completed"]
     rows = (
         [
             a.applicant.get_full_name(),
             a.applicant.email,
-            a.country.code,
+            a.country.code,  # type: ignore[attr-defined]  # a Country at run time
             a.organisation,
             a.function,
             a.nominated_by.name if a.nominated_by else "",

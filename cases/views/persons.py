@@ -9,6 +9,7 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,7 +44,7 @@ def person_list_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 @require_GET
-def person_csv_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def person_csv_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     access = selectors.case_access(request.user, pk)
     rows = selectors.person_rows(request.user, access.case)
     audit_read(
@@ -69,7 +70,10 @@ def person_csv_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             row.case_person.get_role_display(),
             _("yes") if row.protected else _("no"),
             row.person.get_gender_display() if row.person else "",
-            ", ".join(c.code for c in row.person.nationality) if row.person else "",
+            # Country objects at run time; django-countries types the field as codes.
+            ", ".join(c.code for c in row.person.nationality)  # type: ignore[attr-defined]
+            if row.person
+            else "",
             row.person.affiliation if row.person else "",
             row.person.unit if row.person else "",
             row.person.rank if row.person else "",
@@ -110,7 +114,7 @@ def person_link_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     access = content_access(request, pk, P.CONTRIBUTE)
     search = SearchForm({"q": request.POST.get("q") or request.GET.get("q") or ""})
     if not search.is_valid():
-        messages.error(request, " ".join(search.errors["q"]))
+        messages.error(request, " ".join(str(error) for error in search.errors["q"]))
     query = (search.cleaned_data.get("q") or "").strip()
 
     def read() -> tuple[list, int]:
@@ -172,7 +176,7 @@ def person_detail_view(request: AuthenticatedHttpRequest, pk: int, person_pk: in
 def person_edit_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     row = selectors.person_row(request.user, access.case, person_pk)
-    if not row.identity_visible:
+    if row.person is None:
         # Editing a person shows who they are: only for those granted the identity.
         raise PermissionDenied
     case_person = row.case_person
@@ -180,6 +184,7 @@ def person_edit_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int)
     # role and notes only.
     shared = services.person_editable_by(request.user, case_person.person)
     initial = {"role": case_person.role, "notes": case_person.notes}
+    form: PersonForm | CasePersonForm
     if shared:
         person = copy.copy(row.person)
         initial["aliases"] = "\n".join(n.name for n in person.names.all() if n.kind == "alias")
@@ -193,7 +198,7 @@ def person_edit_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int)
         data = form.cleaned_data
         shared_data = (
             {"names": form.names(), **{k: data[k] for k in services.PERSON_FIELDS}}
-            if shared
+            if isinstance(form, PersonForm)
             else {}
         )
         try:
