@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import override_settings
 
 from accounts.models import User
 from accounts.roles import Role
@@ -61,12 +62,35 @@ def _password_hashers(request: pytest.FixtureRequest, settings) -> None:
         settings.PASSWORD_HASHERS = settings.PRODUCTION_PASSWORD_HASHERS
 
 
+@pytest.fixture(scope="module")
+def module_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The stored files of a world built once per module (``module_db``) that holds files:
+    the module's world is built with them, and each of its tests reads and writes them there
+    (instead of a folder of its own, so its tests see each other's stored files)."""
+    root = tmp_path_factory.mktemp("module-files")
+    (root / "uploads").mkdir()
+    with override_settings(
+        MEDIA_ROOT=str(root / "files"), FILE_UPLOAD_TEMP_DIR=str(root / "uploads")
+    ):
+        yield root
+
+
+def files_root(request: pytest.FixtureRequest, own: Path) -> Path:
+    """Where a test's stored files live: the module's (``module_files``) or ``own``."""
+    if "module_files" in request.fixturenames:
+        return request.getfixturevalue("module_files")
+    return own
+
+
 @pytest.fixture(autouse=True)
-def _files_in_a_temporary_folder(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _files_in_a_temporary_folder(
+    settings, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No test writes stored files or upload temporaries into the developer's var/."""
-    root = tmp_path_factory.mktemp("custos-files")
+    root = files_root(request, tmp_path_factory.mktemp("custos-files"))
     settings.MEDIA_ROOT = str(root / "files")
-    settings.FILE_UPLOAD_TEMP_DIR = str(root)
+    settings.FILE_UPLOAD_TEMP_DIR = str(root / "uploads")
+    (root / "uploads").mkdir(exist_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -78,11 +102,13 @@ def signing_p12(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_development_certificate(path, passphrase="test-passphrase")
 
 
-@pytest.fixture(autouse=True)
-def signing_settings(settings, signing_p12: Path) -> Path:
-    settings.CUSTOS_SIGNING_P12 = signing_p12
-    settings.CUSTOS_SIGNING_PASSPHRASE = "test-passphrase"
-    return signing_p12
+@pytest.fixture(scope="session", autouse=True)
+def signing_settings(signing_p12: Path) -> Iterator[Path]:
+    """For the whole session, so that worlds built once per module can sign too."""
+    with override_settings(
+        CUSTOS_SIGNING_P12=signing_p12, CUSTOS_SIGNING_PASSPHRASE="test-passphrase"
+    ):
+        yield signing_p12
 
 
 def _user(username: str, *roles: Role) -> User:

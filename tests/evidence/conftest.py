@@ -12,6 +12,7 @@ from evidence import services
 from evidence.models import EvidenceFile, EvidenceItem
 from evidence.uploads import HashedUpload, hashed_upload_from_bytes
 from tests.cases.conftest import World, break_glass, module_world, world  # noqa: F401 - shared fixtures
+from tests.conftest import files_root
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"x" * 5000
 PNG = (
@@ -22,12 +23,14 @@ PNG = (
 
 
 @pytest.fixture(autouse=True)
-def evidence_storage(settings, tmp_path: Path) -> Path:
-    """Stored files and upload temporaries of each test live in a folder of its own."""
-    settings.MEDIA_ROOT = str(tmp_path / "files")
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
-    (tmp_path / "uploads").mkdir()
-    return tmp_path
+def evidence_storage(settings, tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """Stored files and upload temporaries of each test live in a folder of its own (or of
+    its module, for a world with files built once per module: ``module_files``)."""
+    root = files_root(request, tmp_path)
+    settings.MEDIA_ROOT = str(root / "files")
+    settings.FILE_UPLOAD_TEMP_DIR = str(root / "uploads")
+    (root / "uploads").mkdir(exist_ok=True)
+    return root
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -13,13 +13,17 @@ from tests.factories import UserFactory
 from training.models import Application, Course, Module, Session
 
 
-@pytest.fixture
-def course(db: None) -> Course:
+def make_course() -> Course:
     course = Course.objects.create(
         title="Investigating core international crimes", languages="English, French"
     )
     Module.objects.create(course=course, title="Interviewing traumatised witnesses", position=1)
     return course
+
+
+@pytest.fixture
+def course(db: None) -> Course:
+    return make_course()
 
 
 def make_session(course: Course, *, capacity: int = 2, days_ahead: int = 30) -> Session:

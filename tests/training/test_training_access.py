@@ -3,8 +3,10 @@ else's application or certificate). A trainee sees only their own."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -14,9 +16,9 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.roles import Role
 from tests.factories import UserFactory
-from tests.training.conftest import apply, make_session
+from tests.training.conftest import apply, make_course, make_session
 from tests.urlwalk import all_routes
-from training.models import Application, Certificate, Course, Session
+from training.models import Application, Certificate, Session
 
 ACTORS = (
     "training_admin",
@@ -39,8 +41,10 @@ class World:
     users: dict[str, User]
 
 
-@pytest.fixture
-def world(course: Course) -> World:
+@pytest.fixture(scope="module")
+def module_world(module_db: None, module_files: Path) -> World:
+    """Built once for the module (its certificate's file in ``module_files``)."""
+    course = make_course()
     users = {
         "training_admin": UserFactory(username="x_trainer", roles=[Role.TRAINING_ADMIN]),
         "owner": UserFactory(username="x_owner", roles=[Role.TRAINEE]),
@@ -58,6 +62,12 @@ def world(course: Course) -> World:
     )
     certificate.pdf.save("cert.pdf", ContentFile(b"%PDF-1.7 test"), save=True)
     return World(session, application, certificate, users)
+
+
+@pytest.fixture
+def world(module_world: World, db: None) -> World:
+    """A copy of the module's world for each test (whose changes roll back)."""
+    return copy.deepcopy(module_world)
 
 
 @dataclass(frozen=True)
