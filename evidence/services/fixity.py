@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -75,7 +76,8 @@ def item_fixity_request(*, item: EvidenceItem, actor: User) -> None:
     from evidence.tasks import verify_item_fixity  # the task calls back into this module
 
     audit_record(actor=actor, action="evidence.fixity_requested", target=item)
-    verify_item_fixity.delay_on_commit(item.pk)
+    # What ``delay_on_commit`` does, spelled out: the typed Task of celery's stubs lacks it.
+    transaction.on_commit(partial(verify_item_fixity.delay, item.pk))
 
 
 def item_fixity_verify(item_id: int) -> int:
