@@ -314,3 +314,15 @@ def test_every_evidence_queryset_shows_a_user_only_what_they_may_see(
     assert not Allegation.objects.visible_to(world.colleague).exists()
     glass = request.getfixturevalue("break_glass")
     assert ev.item in EvidenceItem.objects.visible_to(glass)
+
+
+def test_loading_a_file_or_a_hand_over_for_a_page_costs_two_queries(
+    ev: Evidence, django_assert_max_num_queries
+) -> None:
+    with django_assert_max_num_queries(2):
+        file, access = selectors.file_for_change(ev.world.lead, ev.original.pk)
+    assert (file, access.case) == (ev.original, ev.world.case)
+    pk = pending_transfer(ev)["pk"]
+    with django_assert_max_num_queries(2):
+        transfer, access = selectors.transfer_access(ev.world.lead, pk)
+    assert (transfer.item, access.case) == (ev.item, ev.world.case)

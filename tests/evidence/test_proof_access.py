@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from cases import permissions as P
+from evidence import proof
 from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import Evidence
 from tests.evidence.test_proof import Proof, build_proof
@@ -180,3 +183,16 @@ def test_a_read_only_member_sees_no_buttons_that_change_the_matrix(
         assert reverse(name, args=args) not in page
     overview = client.get(reverse("proof:overview", args=[pw.world.case.pk])).content.decode()
     assert reverse("proof:create", args=[pw.world.case.pk]) not in overview
+
+
+def test_loading_an_allegation_or_a_link_for_a_page_costs_two_queries(
+    pw: Proof, django_assert_max_num_queries
+) -> None:
+    with django_assert_max_num_queries(2):
+        allegation, access = proof.allegation_access(pw.world.analyst, pw.allegation.pk)
+    assert (allegation, access.case) == (pw.allegation, pw.world.case)
+    with django_assert_max_num_queries(2):
+        link, access = proof.link_access(pw.world.investigator, pw.link.pk, P.CONTRIBUTE)
+    assert (link, access.case) == (pw.link, pw.world.case)
+    with pytest.raises(Http404):
+        proof.link_access(pw.world.colleague, pw.link.pk)
