@@ -52,8 +52,7 @@ def _liaison(username: str, org: PartnerOrganisation) -> User:
     return user
 
 
-@pytest.fixture
-def partners(world: World) -> Partners:  # noqa: F811 - the imported fixture
+def build_partners(world: World) -> Partners:  # noqa: F811 - the imported fixture
     today = timezone.localdate()
     org_a = _org("International Tribunal Alpha", "ITA", "tribunal")
     org_b = _org("Beta War Crimes Unit", "BWCU", "national_unit")
@@ -78,6 +77,11 @@ def partners(world: World) -> Partners:  # noqa: F811 - the imported fixture
         _liaison("liaison_b", org_b),
         share_a,
     )
+
+
+@pytest.fixture
+def partners(world: World) -> Partners:  # noqa: F811 - the imported fixture
+    return build_partners(world)
 
 
 # Who walks the access matrices of tests/partners (the case world's staff and two liaisons).
