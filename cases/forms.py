@@ -11,6 +11,7 @@ from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-de
 from accounts.models import Clearance, User
 from cases.models import Case, CaseMember, CasePerson, Crime, Incident, Person, ProtectiveMeasure
 from cases.permissions import next_statuses
+from cases.services import CASE_FIELDS, INCIDENT_FIELDS, PERSON_FIELDS
 from custos.forms import search_field
 from custos.widgets import FastLazySelect
 
@@ -44,19 +45,7 @@ class CaseForm(forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = [
-            "title",
-            "summary",
-            "situation",
-            "countries",
-            "period_start",
-            "period_end",
-            "classification",
-            "sgbv",
-            "priority",
-            "referral_source",
-            "crimes",
-        ]
+        fields = [*CASE_FIELDS, "crimes"]
         widgets = {
             "period_start": DATE,
             "period_end": DATE,
@@ -96,20 +85,7 @@ class IncidentForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = [
-            "title",
-            "description",
-            "date_start",
-            "date_end",
-            "date_precision",
-            "place_name",
-            "country",
-            "admin_area",
-            "latitude",
-            "longitude",
-            "estimated_victims",
-            "crimes",
-        ]
+        fields = [*INCIDENT_FIELDS, "crimes"]
         widgets = {
             "date_start": DATE,
             "date_end": DATE,
@@ -157,16 +133,7 @@ class PersonForm(forms.ModelForm):
 
     class Meta:
         model = Person
-        fields = [
-            "full_name",
-            "birth_date",
-            "birth_year",
-            "gender",
-            "nationality",
-            "affiliation",
-            "unit",
-            "rank",
-        ]
+        fields = list(PERSON_FIELDS)
         widgets = {"birth_date": DATE}
 
     def clean(self) -> dict[str, Any]:

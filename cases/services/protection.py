@@ -52,6 +52,11 @@ def pseudonym_next(case: Case, role: str) -> str:
     return f"{prefix}-{max(numbers, default=0) + 1:04d}"
 
 
+def _identity_details(user: User, case_person: CasePerson) -> dict[str, Any]:
+    """Whose identity access changed, as an audit row names it (never the person's name)."""
+    return {"user": user.get_username(), "user_id": user.pk, "case_person": case_person.pk}
+
+
 def identity_give(
     *, case_person: CasePerson, user: User, granted_by: User, kind: str
 ) -> IdentityGrant:
@@ -64,12 +69,7 @@ def identity_give(
         actor=granted_by,
         action="person.identity_granted",
         target=case_person,
-        details={
-            "user": user.get_username(),
-            "user_id": user.pk,
-            "case_person": case_person.pk,
-            "kind": kind,
-        },
+        details={**_identity_details(user, case_person), "kind": kind},
     )
     return grant
 
@@ -256,11 +256,7 @@ def identity_revoke(*, case_person: CasePerson, actor: User, user: User) -> None
         actor=actor,
         action="person.identity_revoked",
         target=case_person,
-        details={
-            "user": user.get_username(),
-            "user_id": user.pk,
-            "case_person": case_person.pk,
-        },
+        details=_identity_details(user, case_person),
     )
 
 

@@ -3,6 +3,7 @@ threshold, and telling an applicant about their application."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -38,3 +39,16 @@ def notify(application: Application, title: Any, body: Any = "") -> None:
 def accepted_count(session: Session) -> int:
     """The seats taken (count under the session's row lock to keep within capacity)."""
     return Application.objects.filter(session=session, status=Application.Status.ACCEPTED).count()
+
+
+def require_known_fields(data: dict[str, Any], fields: Iterable[str], service: str) -> None:
+    """A TypeError for a field ``service`` does not change (a caller's mistake, like an
+    unexpected keyword argument; never a user's)."""
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise TypeError(f"{service}() got unexpected fields {sorted(unknown)}")
+
+
+def fields_changed(instance: Any, data: dict[str, Any]) -> list[str]:
+    """The names of the fields whose value in ``data`` differs from ``instance``'s."""
+    return [k for k, v in data.items() if getattr(instance, k) != v]

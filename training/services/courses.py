@@ -10,7 +10,7 @@ from django.db import transaction
 from accounts.models import User
 from audit.services import audit_record
 from training.models import Course, Module
-from training.services.common import require_training_admin
+from training.services.common import fields_changed, require_known_fields, require_training_admin
 
 COURSE_FIELDS = ("title", "description", "languages")
 
@@ -60,11 +60,9 @@ def course_update(
     """Changes a course's fields (those in ``data``) and, when given, its programme.
     Audits the names of what changed."""
     require_training_admin(actor)
-    unknown = set(data) - set(COURSE_FIELDS)
-    if unknown:
-        raise TypeError(f"course_update() got unexpected fields {sorted(unknown)}")
+    require_known_fields(data, COURSE_FIELDS, "course_update")
     course = Course.objects.select_for_update().get(pk=course.pk)
-    changed = [k for k, v in data.items() if getattr(course, k) != v]
+    changed = fields_changed(course, data)
     for name in changed:
         setattr(course, name, data[name])
     if changed:

@@ -17,7 +17,13 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from audit.services import audit_record
 from training.models import Application, Session
-from training.services.common import accepted_count, notify, require_training_admin
+from training.services.common import (
+    accepted_count,
+    fields_changed,
+    notify,
+    require_known_fields,
+    require_training_admin,
+)
 
 SESSION_FIELDS = (
     "course",
@@ -79,9 +85,7 @@ def _trainers_check(trainers: list[User]) -> None:
 def session_create(*, actor: User, trainers: Iterable[User] = (), **data: Any) -> Session:
     """A training admin schedules a session of a course."""
     require_training_admin(actor)
-    unknown = set(data) - set(SESSION_FIELDS)
-    if unknown:
-        raise TypeError(f"session_create() got unexpected fields {sorted(unknown)}")
+    require_known_fields(data, SESSION_FIELDS, "session_create")
     if data.get("status") == Session.Status.COMPLETED:
         raise ValidationError({"status": _("A session is completed from its attendance page.")})
     trainers = list(trainers)
@@ -103,11 +107,9 @@ def session_update(
     The session row is locked first, so the capacity cannot drop below the participants
     already accepted even while another admin is accepting one."""
     require_training_admin(actor)
-    unknown = set(data) - set(SESSION_FIELDS)
-    if unknown:
-        raise TypeError(f"session_update() got unexpected fields {sorted(unknown)}")
+    require_known_fields(data, SESSION_FIELDS, "session_update")
     session = Session.objects.select_for_update().get(pk=session.pk)
-    changed = [k for k, v in data.items() if getattr(session, k) != v]
+    changed = fields_changed(session, data)
     if "status" in changed and Session.Status.COMPLETED in (session.status, data["status"]):
         raise ValidationError({"status": _("A session is completed from its attendance page.")})
     for name in changed:
