@@ -32,6 +32,7 @@ from cases.models import (
     BreakGlassAccess,
     Case,
     CaseMember,
+    CaseNote,
     CasePerson,
     CasePersonUserObjectPermission,
     CaseUserObjectPermission,
@@ -365,6 +366,22 @@ def persons_linkable_by(user: User, case: Case, query: str) -> list[tuple[Person
         .order_by("full_name")[:20]
     )
     return [(p, p.full_name) for p in people]
+
+
+def member_get(case: Case, pk: int) -> CaseMember:
+    """A member of ``case``'s team; 404 for any other id."""
+    member = case.members.select_related("user").filter(pk=pk).first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def note_get(case: Case, pk: int) -> CaseNote:
+    """A note of ``case``; 404 for any other id."""
+    note = case.notes.filter(pk=pk).first()
+    if note is None:
+        raise Http404
+    return note
 
 
 def team(case: Case) -> QuerySet[CaseMember]:

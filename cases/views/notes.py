@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -36,7 +36,7 @@ def note_list_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _note(access: CaseAccess, note_pk: int) -> CaseNote:
-    return get_object_or_404(CaseNote, pk=note_pk, case=access.case)
+    return selectors.note_get(access.case, note_pk)
 
 
 @GET_POST

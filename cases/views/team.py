@@ -21,7 +21,7 @@ from cases.forms import (
     BreakGlassForm,
     TeamMemberForm,
 )
-from cases.models import Case, CaseMember
+from cases.models import Case
 from cases.views.common import GET_POST
 from custos.forms import add_service_errors
 from custos.http import AuthenticatedHttpRequest
@@ -79,7 +79,7 @@ def _team_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def team_remove_view(request: AuthenticatedHttpRequest, pk: int, member_pk: int) -> HttpResponse:
     case, _reads = selectors.case_team_access(request.user, pk)
-    member = get_object_or_404(CaseMember, pk=member_pk, case=case)
+    member = selectors.member_get(case, member_pk)
     if request.method == "GET":
         return confirm_action(
             request,
