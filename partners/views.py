@@ -38,7 +38,9 @@ from partners.forms import (
     OrganisationForm,
     ShareForm,
 )
+from partners.meetings.selectors import meetings_visible_to
 from partners.models import Agreement, CaseShare
+from partners.packages.selectors import package_list_for
 
 GET_POST = require_http_methods(["GET", "POST"])
 STAFF = role_required(*STAFF_ROLES)
@@ -90,9 +92,6 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
-    from partners.meetings.selectors import meetings_visible_to
-    from partners.packages.selectors import package_list_for
-
     context = {
         "org": org,
         "contacts": org.contacts.all(),
