@@ -17,8 +17,15 @@ from evidence import proof
 from evidence import services as evidence_services
 from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem, EvidenceLink
 from tests.cases.conftest import SHARED_WORLD
-from tests.evidence.conftest import PDF, Evidence, ev, evidence_storage, hashed_upload  # noqa: F401
-from tests.evidence.test_proof import allegation_for, build_proof
+from tests.evidence.conftest import (  # noqa: F401
+    PDF,
+    Evidence,
+    allegation_for,
+    build_proof,
+    ev,
+    evidence_storage,
+    hashed_upload,
+)
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from evidence import services
-from evidence.models import EvidenceFile, EvidenceItem
+from cases import services as case_services
+from cases.models import CasePerson, Crime, ModeOfLiability
+from evidence import proof, services
+from evidence.models import Allegation, EvidenceFile, EvidenceItem, EvidenceLink
 from evidence.uploads import HashedUpload, hashed_upload_from_bytes
 from tests.cases.conftest import World, break_glass, module_world, world  # noqa: F401 - shared fixtures
 from tests.conftest import files_root
@@ -64,3 +66,89 @@ def ev(world: World) -> Evidence:  # noqa: F811 - the imported fixture
         storage_location="Evidence room A, shelf 2",
     )
     return Evidence(world, item, added.file)
+
+
+# --- The proof matrix: an allegation with the statement linked ------------------------------
+
+Assessment = EvidenceLink.Assessment
+PROTECTED_SUSPECT = "Vukan CANARY-SUSPECT Petrovic"
+
+
+def crime(code: str) -> Crime:
+    return Crime.objects.get(code=code)
+
+
+def mode(article: str) -> ModeOfLiability:
+    return ModeOfLiability.objects.get(article=article)
+
+
+def new_items(world: World, count: int, start: int = 1) -> list[EvidenceItem]:  # noqa: F811
+    return [
+        services.item_create(
+            case=world.case,
+            actor=world.investigator,
+            kind=EvidenceItem.Kind.DOCUMENT,
+            description=f"Report {n}",
+        )[0]
+        for n in range(start, start + count)
+    ]
+
+
+@dataclass
+class Proof:
+    ev: Evidence
+    allegation: Allegation
+    link: EvidenceLink
+
+    @property
+    def world(self) -> World:
+        return self.ev.world
+
+
+def allegation_for(
+    world: World,  # noqa: F811 - a parameter, not the fixture
+    code: str = "ART8_2_B_I",
+    **overrides: object,
+) -> Allegation:
+    data: dict[str, object] = {
+        "case": world.case,
+        "actor": world.investigator,
+        "suspect": world.suspect,
+        "crime": crime(code),
+        "modes": [mode("25(3)(a)")],
+        "incidents": [world.incident],
+    }
+    data.update(overrides)
+    return proof.allegation_create(**data)
+
+
+def build_proof(ev: Evidence) -> Proof:
+    """An allegation of attacking civilians against the suspect, by commission, with the
+    statement linked (strongly) to element 2: the civilians were the object of the attack."""
+    allegation = allegation_for(ev.world)
+    link = proof.link_create(
+        allegation=allegation,
+        item=ev.item,
+        actor=ev.world.investigator,
+        element_index=1,
+        assessment=Assessment.STRONG,
+        locator="p. 2",
+        relevance="The vendor saw civilians only.",
+    )
+    return Proof(ev, allegation, link)
+
+
+@pytest.fixture
+def pw(ev: Evidence) -> Proof:
+    return build_proof(ev)
+
+
+def protected_suspect(world: World) -> CasePerson:  # noqa: F811
+    """A protected suspect: the lead recorded them (and holds the identity), nobody else."""
+    return case_services.case_person_add(
+        case=world.case,
+        actor=world.lead,
+        role=CasePerson.Role.SUSPECT,
+        full_name=PROTECTED_SUSPECT,
+        protect=True,
+    )

@@ -19,8 +19,7 @@ from accounts.models import User
 from cases import permissions as P
 from evidence import proof
 from tests.cases.conftest import SHARED_WORLD
-from tests.evidence.conftest import Evidence
-from tests.evidence.test_proof import Proof, build_proof
+from tests.evidence.conftest import Evidence, Proof, build_proof
 from tests.factories import UserFactory
 from tests.urlwalk import all_routes
 

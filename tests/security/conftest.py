@@ -27,8 +27,7 @@ from evidence.models import CustodyTransfer, EvidenceLink
 from partners.meetings import services as meetings
 from partners.models import Contact, FollowUpAction, Meeting, Package
 from tests.cases.conftest import WITNESS_NAME, World, break_glass, module_world, world  # noqa: F401
-from tests.evidence.conftest import Evidence, ev, evidence_storage  # noqa: F401
-from tests.evidence.test_proof import build_proof
+from tests.evidence.conftest import Evidence, build_proof, ev, evidence_storage  # noqa: F401
 from tests.factories import NotificationFactory, UserFactory
 from tests.partners.conftest import Partners, partners  # noqa: F401
 from tests.training.conftest import apply, make_session

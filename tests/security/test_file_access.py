@@ -31,8 +31,14 @@ from cases.models import CaseMember
 from evidence import proof, services
 from evidence.models import EvidenceFile, EvidenceItem, EvidenceLink
 from tests.cases.conftest import SHARED_WORLD, World
-from tests.evidence.conftest import PDF, Evidence, hashed_upload, stored_files, temp_files
-from tests.evidence.test_proof import allegation_for
+from tests.evidence.conftest import (
+    PDF,
+    Evidence,
+    allegation_for,
+    hashed_upload,
+    stored_files,
+    temp_files,
+)
 from tests.factories import UserFactory
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
