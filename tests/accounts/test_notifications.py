@@ -101,7 +101,7 @@ def test_unread_count_and_marking_read(client: Client, investigator: User) -> No
     html = client.get("/").content.decode()
     assert "3 unread notifications" in html
     assert "Message 2" in html
-    first = Notification.objects.filter(user=investigator).order_by("id").first()
+    first = Notification.objects.filter(user=investigator).earliest("id")
     client.post(f"/accounts/notifications/{first.pk}/read/")
     assert "2 unread notifications" in client.get("/").content.decode()
     assert "notification.read" in audit_actions(actor=investigator)

@@ -25,6 +25,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from kombu import Queue
 
 from custos.celery import app
 
@@ -231,7 +232,7 @@ def test_a_worker_killed_mid_render_leaves_exactly_one_output_and_one_hash(
 ) -> None:
     job = JOBS[kind]()
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(job.queue)  # nothing left over from other runs
+        Queue(job.queue).bind(conn.default_channel).purge()  # nothing left from other runs
     pk = job.create()
 
     first = Worker(tmp_path, job.queue, hang=job.renderer)
