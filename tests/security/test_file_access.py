@@ -2,8 +2,8 @@
 person it is marked as identifying) has its files read, named and counted only by those who
 hold that identity (``evidence.access``). The rest of the team sees metadata, hashes, custody,
 an approved redacted version and "withheld"; an item classified above a user's clearance is
-not there at all for them; and a user without access to a case writes no byte by posting an
-upload to it.
+not there at all for them. (A user without access to a case writes no byte by posting an
+upload to it: tests/security/test_upload_without_access.py.)
 
 Each identifying file carries a canary in its bytes and its name; the walk opens every page of
 the case that could show a file's name or bytes as each reader who must not get them.
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -36,8 +34,6 @@ from tests.evidence.conftest import (
     Evidence,
     allegation_for,
     hashed_upload,
-    stored_files,
-    temp_files,
 )
 from tests.factories import UserFactory
 
@@ -563,87 +559,3 @@ def test_an_item_cannot_be_classified_below_its_case_or_above_its_author(ev: Evi
         case=w.case, actor=w.lead, kind=EvidenceItem.Kind.DOCUMENT, description="A letter"
     )
     assert item.classification == w.case.classification
-
-
-# --- An upload by someone without access writes nothing ------------------------------------
-
-
-@pytest.fixture
-def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths of the requests whose body was parsed (files written to disk)."""
-    calls: list[str] = []
-    original = HttpRequest._load_post_and_files
-
-    def spy(request: HttpRequest) -> None:
-        calls.append(request.path)
-        original(request)
-
-    monkeypatch.setattr(HttpRequest, "_load_post_and_files", spy)
-    return calls
-
-
-def _csrf_client(user: User) -> Client:
-    """A browser with a CSRF cookie (so that Django's CSRF check reads the body for the
-    token) but without the token: the request must be refused before that."""
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    client.cookies[settings.CSRF_COOKIE_NAME] = "a" * 32
-    return client
-
-
-BIG = b"\0" * (16 * 1024 * 1024)
-
-
-@pytest.mark.parametrize(
-    ("who", "where", "status"),
-    [
-        ("trainer", "evidence:create", 404),
-        ("outsider", "evidence:create", 404),
-        ("analyst", "evidence:create", 403),
-        ("trainer", "evidence:file_add", 404),
-        ("analyst", "evidence:file_add", 403),
-    ],
-)
-def test_an_evidence_upload_without_access_writes_no_byte(
-    ev: Evidence,
-    evidence_storage: Path,
-    parsed: list[str],
-    who: str,
-    where: str,
-    status: int,
-) -> None:
-    w = ev.world
-    users = {
-        "trainer": UserFactory(username="w_trainer", roles=[Role.TRAINING_ADMIN]),
-        "outsider": UserFactory(username="w_outsider"),
-        "analyst": w.analyst,
-    }
-    target = w.case.pk if where == "evidence:create" else ev.item.pk
-    before = (len(stored_files(evidence_storage)), len(temp_files(evidence_storage)))
-    response = _csrf_client(users[who]).post(
-        reverse(where, args=[target]),
-        {"upload": SimpleUploadedFile("big.bin", BIG), "kind": "document", "description": "x"},
-    )
-    assert response.status_code == status
-    assert parsed == []
-    after = (len(stored_files(evidence_storage)), len(temp_files(evidence_storage)))
-    assert after == before
-
-
-def test_other_uploads_without_access_are_refused_before_their_body_is_read(
-    ev: Evidence, parsed: list[str], request: pytest.FixtureRequest
-) -> None:
-    partners = request.getfixturevalue("partners")
-    analyst = ev.world.analyst
-    upload = SimpleUploadedFile("big.pdf", BIG)
-    posts = [
-        (reverse("partners:agreement_add", args=[partners.org_a.pk]), {"document": upload}),
-        (reverse("training:import"), {"file": upload}),
-        (reverse("meetings:create"), {"minutes": upload}),
-    ]
-    for url, data in posts:
-        upload.seek(0)
-        response = _csrf_client(analyst).post(url, data)
-        assert response.status_code in (403, 404), url
-        assert "CSRF verification failed" not in response.content.decode(), url
-    assert parsed == []
