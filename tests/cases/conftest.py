@@ -134,3 +134,37 @@ def expire_break_glass(world: World) -> None:
     BreakGlassAccess.objects.filter(case=world.case).update(
         created_at=past - timedelta(hours=2), expires_at=past
     )
+
+
+# --- The access matrices of a case's URLs (tests/cases, tests/evidence) -----------------------
+
+# Who opens each URL: the world's team and staff, a break-glass unit admin and an outsider.
+ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
+
+
+def codes(ok: int = 200, **special: int) -> dict[str, int]:
+    """Readers of the case get ``ok``; everyone who may not see it a 404."""
+    result = {
+        "lead": ok,
+        "investigator": ok,
+        "analyst": ok,
+        "break_glass": ok,
+        "colleague": 404,
+        "unit_admin": 404,
+        "outsider": 404,
+    }
+    result.update(special)
+    return result
+
+
+def contribute(ok: int = 200) -> dict[str, int]:
+    return codes(ok, analyst=403, break_glass=403)
+
+
+def matrix_actor(world: World, name: str, request: pytest.FixtureRequest) -> User:
+    """The user an access matrix calls ``name``."""
+    if name == "break_glass":
+        return request.getfixturevalue("break_glass")
+    if name == "outsider":
+        return UserFactory(username="w_outsider")
+    return getattr(world, name)

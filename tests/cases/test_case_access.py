@@ -17,13 +17,11 @@ from accounts.models import User
 from accounts.roles import Role
 from cases import services
 from cases.models import CaseMember
-from tests.cases.conftest import SHARED_WORLD, World
+from tests.cases.conftest import ACTORS, SHARED_WORLD, World, codes, contribute, matrix_actor
 from tests.factories import UserFactory
 from tests.urlwalk import all_routes
 
 pytestmark = SHARED_WORLD
-
-ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
 
 
 @dataclass(frozen=True)
@@ -65,25 +63,6 @@ def member(w: World) -> dict[str, int]:
         case=w.case, actor=w.lead, user=extra, role=CaseMember.Role.INVESTIGATOR
     )
     return {"pk": w.case.pk, "member_pk": added.pk}
-
-
-def codes(ok: int = 200, **special: int) -> dict[str, int]:
-    """Readers of the case get ``ok``; everyone who may not see it a 404."""
-    result = {
-        "lead": ok,
-        "investigator": ok,
-        "analyst": ok,
-        "break_glass": ok,
-        "colleague": 404,
-        "unit_admin": 404,
-        "outsider": 404,
-    }
-    result.update(special)
-    return result
-
-
-def contribute(ok: int = 200) -> dict[str, int]:
-    return codes(ok, analyst=403, break_glass=403)
 
 
 def lead_only(ok: int = 200) -> dict[str, int]:
@@ -133,14 +112,6 @@ def test_every_case_url_with_an_id_is_in_the_matrix() -> None:
     assert with_ids == set(CASE_ROUTES)
 
 
-def _actor(world: World, name: str, request: pytest.FixtureRequest) -> User:
-    if name == "break_glass":
-        return request.getfixturevalue("break_glass")
-    if name == "outsider":
-        return UserFactory(username="w_outsider")
-    return getattr(world, name)
-
-
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("name", sorted(CASE_ROUTES))
 def test_case_url_access(
@@ -148,7 +119,7 @@ def test_case_url_access(
 ) -> None:
     expect = CASE_ROUTES[name]
     url = reverse(name, kwargs=expect.kwargs(world))
-    client.force_login(_actor(world, actor, request))
+    client.force_login(matrix_actor(world, actor, request))
     response = getattr(client, expect.method)(url)
     assert response.status_code == expect.codes[actor], f"{actor} on {url}"
     if response.status_code == 404:

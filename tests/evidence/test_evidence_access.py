@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Clearance, User
+from accounts.models import Clearance
 from cases import permissions as P
 from evidence import proof, selectors, services
 from evidence.models import (
@@ -28,14 +28,12 @@ from evidence.models import (
     EvidenceItem,
     EvidenceLink,
 )
-from tests.cases.conftest import SHARED_WORLD
+from tests.cases.conftest import ACTORS, SHARED_WORLD, codes, contribute, matrix_actor
 from tests.evidence.conftest import PDF, Evidence
-from tests.factories import UserFactory
 from tests.urlwalk import all_routes
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
-ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
 NOT_ALLOWED = "You are not allowed to do this"
 NOT_FOUND = "Page not found"
 
@@ -71,25 +69,6 @@ def pending_transfer(e: Evidence) -> dict[str, int]:
 
 def no_ids(e: Evidence) -> dict[str, int]:
     return {}
-
-
-def codes(ok: int = 200, **special: int) -> dict[str, int]:
-    """Readers of the case get ``ok``; everyone who may not see it a 404."""
-    result = {
-        "lead": ok,
-        "investigator": ok,
-        "analyst": ok,
-        "break_glass": ok,
-        "colleague": 404,
-        "unit_admin": 404,
-        "outsider": 404,
-    }
-    result.update(special)
-    return result
-
-
-def contribute(ok: int = 200) -> dict[str, int]:
-    return codes(ok, analyst=403, break_glass=403)
 
 
 def case_header(e: Evidence) -> list[str]:
@@ -136,14 +115,6 @@ def test_every_evidence_url_is_in_the_matrix() -> None:
     assert routes == set(EVIDENCE_ROUTES)
 
 
-def _actor(ev: Evidence, name: str, request: pytest.FixtureRequest) -> User:
-    if name == "break_glass":
-        return request.getfixturevalue("break_glass")
-    if name == "outsider":
-        return UserFactory(username="w_outsider")
-    return getattr(ev.world, name)
-
-
 def _body(response: HttpResponse) -> bytes:
     if response.streaming:
         return b"".join(response.streaming_content)
@@ -157,7 +128,7 @@ def test_evidence_url_access(
 ) -> None:
     expect = EVIDENCE_ROUTES[name]
     url = reverse(name, kwargs=expect.kwargs(ev))
-    client.force_login(_actor(ev, actor, request))
+    client.force_login(matrix_actor(ev.world, actor, request))
     response = getattr(client, expect.method)(url)
     body = _body(response)
     assert response.status_code == expect.codes[actor], f"{actor} on {url}"
@@ -215,7 +186,7 @@ def test_someone_else_cannot_cancel_a_hand_over(
     client: Client, ev: Evidence, request: pytest.FixtureRequest, actor: str
 ) -> None:
     pk = pending_transfer(ev)["pk"]
-    client.force_login(_actor(ev, actor, request))
+    client.force_login(matrix_actor(ev.world, actor, request))
     assert client.post(reverse("evidence:transfer_cancel", args=[pk])).status_code == 403
     assert CustodyTransfer.objects.get(pk=pk).status == CustodyTransfer.Status.PENDING
     ev.item.refresh_from_db()
@@ -256,7 +227,7 @@ def test_loading_an_item_for_a_page_costs_two_queries(
     queries: int,
     django_assert_max_num_queries,
 ) -> None:
-    user = _actor(ev, actor, request)
+    user = matrix_actor(ev.world, actor, request)
     with django_assert_max_num_queries(queries):
         item, access = selectors.item_access(user, ev.item.pk)
     assert item == ev.item

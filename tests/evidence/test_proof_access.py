@@ -15,17 +15,14 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
 from cases import permissions as P
 from evidence import proof
-from tests.cases.conftest import SHARED_WORLD
-from tests.evidence.conftest import Evidence, Proof, build_proof
-from tests.factories import UserFactory
+from tests.cases.conftest import ACTORS, SHARED_WORLD, codes, contribute, matrix_actor
+from tests.evidence.conftest import Proof
 from tests.urlwalk import all_routes
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
-ACTORS = ("lead", "investigator", "analyst", "colleague", "unit_admin", "break_glass", "outsider")
 NOT_ALLOWED = "You are not allowed to do this"
 NOT_FOUND = "Page not found"
 
@@ -36,11 +33,6 @@ class Expect:
     codes: dict[str, int]
     # What a reader sees on a 200 page.
     shows: Callable[[Proof], list[str]] = field(default=lambda p: [p.world.case.reference])
-
-
-@pytest.fixture
-def pw(ev: Evidence) -> Proof:
-    return build_proof(ev)
 
 
 def case(p: Proof) -> dict[str, int]:
@@ -57,25 +49,6 @@ def item(p: Proof) -> dict[str, int]:
 
 def link(p: Proof) -> dict[str, int]:
     return {"pk": p.link.pk}
-
-
-def codes(ok: int = 200, **special: int) -> dict[str, int]:
-    """Readers of the case get ``ok``; everyone who may not see it a 404."""
-    result = {
-        "lead": ok,
-        "investigator": ok,
-        "analyst": ok,
-        "break_glass": ok,
-        "colleague": 404,
-        "unit_admin": 404,
-        "outsider": 404,
-    }
-    result.update(special)
-    return result
-
-
-def contribute(ok: int = 200) -> dict[str, int]:
-    return codes(ok, analyst=403, break_glass=403)
 
 
 def element_2(p: Proof) -> list[str]:
@@ -102,14 +75,6 @@ def test_every_proof_url_is_in_the_matrix() -> None:
     assert routes == set(PROOF_ROUTES)
 
 
-def _actor(p: Proof, name: str, request: pytest.FixtureRequest) -> User:
-    if name == "break_glass":
-        return request.getfixturevalue("break_glass")
-    if name == "outsider":
-        return UserFactory(username="w_outsider")
-    return getattr(p.world, name)
-
-
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("name", sorted(PROOF_ROUTES))
 def test_proof_url_access(
@@ -117,7 +82,7 @@ def test_proof_url_access(
 ) -> None:
     expect = PROOF_ROUTES[name]
     url = reverse(name, kwargs=expect.kwargs(pw))
-    client.force_login(_actor(pw, actor, request))
+    client.force_login(matrix_actor(pw.world, actor, request))
     response = client.get(url)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     text = body.decode()
@@ -138,7 +103,7 @@ def test_proof_url_access(
 def test_read_only_members_cannot_post_either(
     client: Client, pw: Proof, request: pytest.FixtureRequest, name: str, actor: str
 ) -> None:
-    client.force_login(_actor(pw, actor, request))
+    client.force_login(matrix_actor(pw.world, actor, request))
     response = client.post(
         reverse(name, kwargs=PROOF_ROUTES[name].kwargs(pw)),
         {"reason": "x", "assessment": "weak", "target": "", "status": "dropped"},
