@@ -130,6 +130,7 @@ def source_messages(tmp_path_factory: pytest.TempPathFactory) -> set[Key]:
     shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
     (copy / "locale").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["DJANGO_SETTINGS_MODULE"] = "custos.settings"  # the copy has no tests/ (tests.settings)
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "xx", *flags],
         cwd=copy,
