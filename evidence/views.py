@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import Clearance, User
 from accounts.roles import Role as UserRole
-from audit.services import audit_read, audit_record, search_audited
+from audit.services import audit_read, search_audited
 from cases import permissions as P
 from cases.selectors import CaseAccess, case_access, person_rows
 from cases.services import case_read_record
@@ -162,7 +162,7 @@ def register_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpRespon
             query=query,
         )
         found = Paginator(items, 50).get_page(request.GET.get("page"))
-        audit_record(actor=request.user, action="evidence.register_viewed", target=access.case)
+        audit_read(actor=request.user, action="evidence.register_viewed", target=access.case)
         return found, found.paginator.count
 
     page = search_audited(
