@@ -149,29 +149,28 @@ def protection_follow(
     lead_of: dict[int, list[User]] = defaultdict(list)
     for member in leads.order_by("user_id"):
         lead_of[member.case_id].append(member.user)
+
+    def follow(case_person: CasePerson, user: User) -> None:
+        """The identity to ``user`` in ``case_person``'s case, unless they hold it there."""
+        if (user.pk, case_person.pk) not in held:
+            identity_give(
+                case_person=case_person,
+                user=user,
+                granted_by=actor,
+                kind=IdentityGrant.Kind.FOLLOWS,
+            )
+            held.add((user.pk, case_person.pk))
+
     for other in spread:
         for user in lead_of[other.case_id]:
-            if (user.pk, other.pk) not in held:
-                identity_give(
-                    case_person=other,
-                    user=user,
-                    granted_by=actor,
-                    kind=IdentityGrant.Kind.FOLLOWS,
-                )
-                held.add((user.pk, other.pk))
+            follow(other, user)
     holders = {user_id for user_id, _ in held}
     for case_person in protected:
         members = User.objects.filter(
             pk__in=holders, case_memberships__case_id=case_person.case_id
         ).order_by("pk")
         for user in members:
-            if (user.pk, case_person.pk) not in held:
-                identity_give(
-                    case_person=case_person,
-                    user=user,
-                    granted_by=actor,
-                    kind=IdentityGrant.Kind.FOLLOWS,
-                )
+            follow(case_person, user)
 
 
 @transaction.atomic
