@@ -101,7 +101,9 @@ def build_world() -> World:
 
 
 # The module builds its world once; each test gets a copy (the database rolls back anyway).
-SHARED_WORLD = pytest.mark.usefixtures("module_world")
+# Every test of the module names ``db``: pytest-django then runs them with the other database
+# tests, before any transactional test empties the tables the world needs (roles, crimes).
+SHARED_WORLD = pytest.mark.usefixtures("db", "module_world")
 
 
 @pytest.fixture(scope="module")
