@@ -172,3 +172,29 @@ def test_the_verify_page_tells_nothing_but_name_course_and_date(
     assert world.users["owner"].get_full_name() in text
     assert "CANARY ORGANISATION" not in text
     assert world.users["owner"].email not in text
+
+
+def test_each_training_row_is_visible_to_whom_its_rule_names(world: World) -> None:
+    from training.models import Attendance, Course, Module
+
+    owner, admin = world.users["owner"], world.users["training_admin"]
+    Attendance.objects.create(application=world.application, day=world.session.start_date)
+    Module.objects.create(course=world.session.course, title="Interviewing witnesses")
+    for model in (Course, Module, Session):
+        every = set(model.objects.values_list("pk", flat=True))
+        for actor in CATALOGUE:
+            assert (
+                set(model.objects.visible_to(world.users[actor]).values_list("pk", flat=True))
+                == every
+            )
+        for actor in ("liaison", "outsider"):
+            assert not model.objects.visible_to(world.users[actor]).exists(), (model, actor)
+    assert list(Application.objects.visible_to(owner)) == [world.application]
+    for model in (Application, Attendance, Certificate):
+        every = set(model.objects.values_list("pk", flat=True))
+        assert set(model.objects.visible_to(admin).values_list("pk", flat=True)) == every
+        own = model.objects.visible_to(owner)
+        assert own.exists()
+        for actor in ("other_trainee", "investigator", "unit_admin", "liaison", "outsider"):
+            seen = set(model.objects.visible_to(world.users[actor]).values_list("pk", flat=True))
+            assert not seen & set(own.values_list("pk", flat=True)), (model, actor)
