@@ -3,6 +3,7 @@ recording a read of a page, and rendering a page of a case (its tabs)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -19,7 +20,14 @@ GET_POST = require_http_methods(["GET", "POST"])
 def content_access(request: AuthenticatedHttpRequest, pk: int, perm: str) -> CaseAccess:
     """A case for a page that changes its content: as ``case_access``, and refused (with the
     message, on the case's page) while the case is closed or archived."""
-    access = selectors.case_access(request.user, pk, perm)
+    return content_require(selectors.case_access(request.user, pk), perm)
+
+
+def content_require(access: CaseAccess, perm: str) -> CaseAccess:
+    """``access`` (already loaded) for changing the case's content: 403 without ``perm``,
+    refused while the case is closed or archived."""
+    if not access.can(perm):
+        raise PermissionDenied
     if access.case.is_frozen:
         raise CaseFrozen(access.case.pk)
     return access

@@ -15,7 +15,7 @@ from cases.forms import (
 )
 from cases.models import CaseNote
 from cases.selectors import CaseAccess
-from cases.views.common import GET_POST, case_page, case_read, content_access
+from cases.views.common import GET_POST, case_page, case_read, content_access, content_require
 from custos.http import AuthenticatedHttpRequest
 
 
@@ -24,7 +24,7 @@ def note_list_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk)
     form = NoteForm(request.POST or None)
     if request.method == "POST":
-        access = content_access(request, pk, P.CONTRIBUTE)
+        content_require(access, P.CONTRIBUTE)
         if form.is_valid():
             services.note_add(case=access.case, actor=request.user, body=form.cleaned_data["body"])
             messages.success(request, _("Note added."))
