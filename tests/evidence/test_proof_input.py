@@ -35,13 +35,16 @@ def _refused(field: str, call: object, **kwargs: object) -> ValidationError:
     return error.value
 
 
+def _link_refused(pw: Proof, field: str, **kwargs: object) -> ValidationError:
+    """A link of the proof's item to its allegation, by the investigator, refused on ``field``."""
+    mine = {"allegation": pw.allegation, "item": pw.ev.item, "actor": pw.world.investigator}
+    return _refused(field, proof.link_create, **mine, **kwargs)
+
+
 def test_an_element_out_of_range_is_refused(pw: Proof) -> None:
-    error = _refused(
+    error = _link_refused(
+        pw,
         "target",
-        proof.link_create,
-        allegation=pw.allegation,
-        item=pw.ev.item,
-        actor=pw.world.investigator,
         element_index=5,
         assessment="strong",
     )
@@ -49,12 +52,9 @@ def test_an_element_out_of_range_is_refused(pw: Proof) -> None:
 
 
 def test_an_element_of_a_different_crime_is_refused(pw: Proof) -> None:
-    error = _refused(
+    error = _link_refused(
+        pw,
         "target",
-        proof.link_create,
-        allegation=pw.allegation,
-        item=pw.ev.item,
-        actor=pw.world.investigator,
         element_index=0,
         element_crime=crime("ART7_1_A"),
         assessment="strong",
@@ -63,12 +63,9 @@ def test_an_element_of_a_different_crime_is_refused(pw: Proof) -> None:
 
 
 def test_a_mode_the_allegation_does_not_name_is_refused(pw: Proof) -> None:
-    error = _refused(
+    error = _link_refused(
+        pw,
         "target",
-        proof.link_create,
-        allegation=pw.allegation,
-        item=pw.ev.item,
-        actor=pw.world.investigator,
         mode=mode("28(a)"),
         assessment="strong",
     )
@@ -77,12 +74,9 @@ def test_a_mode_the_allegation_does_not_name_is_refused(pw: Proof) -> None:
 
 def test_a_link_needs_exactly_one_target(pw: Proof) -> None:
     for target in ({}, {"element_index": 0, "mode": mode("25(3)(a)")}):
-        _refused(
+        _link_refused(
+            pw,
             "target",
-            proof.link_create,
-            allegation=pw.allegation,
-            item=pw.ev.item,
-            actor=pw.world.investigator,
             assessment="strong",
             **target,
         )
@@ -107,12 +101,9 @@ def test_evidence_of_another_case_is_refused(pw: Proof) -> None:
 
 
 def test_a_duplicate_current_link_is_refused(pw: Proof) -> None:
-    error = _refused(
+    error = _link_refused(
+        pw,
         "locator",
-        proof.link_create,
-        allegation=pw.allegation,
-        item=pw.ev.item,
-        actor=pw.world.investigator,
         element_index=1,
         locator=" p. 2 ",
         assessment="weak",
