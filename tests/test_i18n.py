@@ -43,6 +43,12 @@ LTR_CSS = "bootstrap.min.css"
 HTML_TAG = re.compile(r"<html\b[^>]*>")
 
 
+def _html_tag(html: str) -> str:
+    match = HTML_TAG.search(html)
+    assert match is not None, "the page has no <html> tag"
+    return match.group(0)
+
+
 @dataclass
 class Pages:
     world: World
@@ -238,7 +244,7 @@ def test_the_login_page_follows_the_browsers_language(db: None, language: str) -
 
 def test_an_unknown_browser_language_falls_back_to_english(db: None) -> None:
     html = Client(HTTP_ACCEPT_LANGUAGE="sw").get(reverse("accounts:login")).content.decode()
-    assert 'lang="en"' in HTML_TAG.search(html).group(0)
+    assert 'lang="en"' in _html_tag(html)
     assert "Log in to Custos" in html
 
 
@@ -251,11 +257,13 @@ def test_dates_are_formatted_for_the_language(pages: Pages, language: str) -> No
     client.force_login(lead)
     case_page = client.get(reverse("cases:detail", args=[pages.world.case.pk])).content.decode()
     catalogue = client.get(reverse("training:catalogue")).content.decode()
+    case_start = pages.world.case.period_start
+    assert case_start is not None
     with translation.override(language):
-        period_start = formats.date_format(pages.world.case.period_start, "DATE_FORMAT")
+        period_start = formats.date_format(case_start, "DATE_FORMAT")
         session_start = formats.date_format(pages.session_date, "DATE_FORMAT")
     with translation.override("en"):
-        english = formats.date_format(pages.world.case.period_start, "DATE_FORMAT")
+        english = formats.date_format(case_start, "DATE_FORMAT")
     assert period_start != english  # the month's name and the order are the language's
     assert period_start in case_page
     assert english not in case_page
@@ -271,7 +279,7 @@ def test_the_saved_language_wins_over_the_browser_and_the_cookie(pages: Pages) -
     client.force_login(lead)
     for address in (reverse("dashboard"), reverse("cases:list"), reverse("partners:directory")):
         html = client.get(address).content.decode()
-        assert 'lang="es"' in HTML_TAG.search(html).group(0), address
+        assert 'lang="es"' in _html_tag(html), address
 
 
 def test_logging_in_switches_to_the_saved_language_and_keeps_it_after_logout(db: None) -> None:
@@ -285,11 +293,11 @@ def test_logging_in_switches_to_the_saved_language_and_keeps_it_after_logout(db:
     assert response.status_code == 302
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ar"
     dashboard = client.get(response["Location"]).content.decode()
-    assert 'dir="rtl"' in HTML_TAG.search(dashboard).group(0)
+    assert 'dir="rtl"' in _html_tag(dashboard)
 
     client.post(reverse("accounts:logout"))
     login_page = client.get(reverse("accounts:login")).content.decode()
-    assert 'lang="ar"' in HTML_TAG.search(login_page).group(0)
+    assert 'lang="ar"' in _html_tag(login_page)
     with translation.override("ar"):
         assert gettext("You have been logged out.") in login_page
 
@@ -303,7 +311,7 @@ def test_the_switcher_saves_the_choice_to_the_profile(db: None) -> None:
     user.refresh_from_db()
     assert user.preferred_language == "fr"
     html = client.get("/").content.decode()
-    assert 'lang="fr"' in HTML_TAG.search(html).group(0)
+    assert 'lang="fr"' in _html_tag(html)
 
 
 def test_changing_the_language_in_the_profile_confirms_in_the_new_language(db: None) -> None:
@@ -316,7 +324,7 @@ def test_changing_the_language_in_the_profile_confirms_in_the_new_language(db: N
         follow=True,
     )
     html = response.content.decode()
-    assert 'lang="es"' in HTML_TAG.search(html).group(0)
+    assert 'lang="es"' in _html_tag(html)
     assert _translated("Your profile has been saved.", "es") in html
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
 
@@ -364,7 +372,7 @@ def test_a_certificate_is_in_the_trainees_language(db: None) -> None:
     certificate = Certificate.objects.create(application=application)
     with translation.override("en"):
         html = certificate_html(certificate)
-    assert 'lang="es"' in HTML_TAG.search(html).group(0)
+    assert 'lang="es"' in _html_tag(html)
     assert _translated("Certificate of completion", "es") in html
 
 
@@ -374,7 +382,7 @@ def test_the_printable_statistics_are_right_to_left_in_arabic(unit_admin: User) 
     client = Client()
     client.force_login(unit_admin)
     html = client.get(reverse("training:statistics_print")).content.decode()
-    tag = HTML_TAG.search(html).group(0)
+    tag = _html_tag(html)
     assert 'lang="ar"' in tag
     assert 'dir="rtl"' in tag
 
@@ -391,7 +399,7 @@ def test_a_liaison_account_starts_in_the_language_the_invitation_was_accepted_in
     )
     client = Client(HTTP_ACCEPT_LANGUAGE="es-AR,es;q=0.9")
     address = reverse("partners:invitation_accept", args=[token])
-    assert 'lang="es"' in HTML_TAG.search(client.get(address).content.decode()).group(0)
+    assert 'lang="es"' in _html_tag(client.get(address).content.decode())
     passphrase = "una frase de paso larga 42"
     client.post(address, {"username": "rosa", "password1": passphrase, "password2": passphrase})
     assert User.objects.get(username="rosa").preferred_language == "es"
