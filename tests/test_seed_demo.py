@@ -20,6 +20,7 @@ from accounts.roles import Role
 from audit.models import AuditEvent
 from cases.models import Case, CasePerson
 from devdata.demo.accounts import DEMO_PASSWORD
+from tests.responses import streamed
 
 
 @pytest.fixture(scope="module")
@@ -158,9 +159,7 @@ def test_the_demo_statement_is_withheld_from_the_analyst_who_reads_its_approved_
     assert reverse("evidence:download", args=[redacted.pk]) in page
     assert reverse("evidence:download", args=[original.pk]) not in page
     assert client.get(reverse("evidence:download", args=[original.pk])).status_code == 404
-    assert b"[redacted]" in b"".join(
-        client.get(reverse("evidence:download", args=[redacted.pk])).streaming_content
-    )
+    assert b"[redacted]" in streamed(client.get(reverse("evidence:download", args=[redacted.pk])))
     client.post("/accounts/logout/")
     client.post("/accounts/login/", {"username": "lead", "password": DEMO_PASSWORD})
     page = client.get(page_url).content.decode()

@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.responses import streamed
+
 STATIC = Path(settings.BASE_DIR) / "static"
 
 
@@ -18,7 +20,7 @@ STATIC = Path(settings.BASE_DIR) / "static"
 def test_static_files_are_served_from_the_source_folders(client: Client, path: str) -> None:
     response = client.get(f"/static/{path}")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == (STATIC / path).read_bytes()
+    assert streamed(response) == (STATIC / path).read_bytes()
 
 
 def test_a_missing_static_file_is_a_404(client: Client, db: None) -> None:
