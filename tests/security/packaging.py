@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -17,6 +18,7 @@ from partners.packages import services as package_services
 from partners.packages import worker as package_worker
 from tests.factories import UserFactory
 from tests.partners.conftest import Partners
+from tests.responses import body
 
 WITHHELD = "withheld: identifies a protected person"
 SECRET_FILE = "vendor-statement-unredacted.pdf"
@@ -48,10 +50,8 @@ def _text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def _body(response: object) -> bytes:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content)
-    return response.content
+def _body(response: HttpResponseBase) -> bytes:
+    return body(response)
 
 
 def _liaison(username: str, p: Partners) -> User:

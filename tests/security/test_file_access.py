@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 
@@ -28,6 +28,7 @@ from cases import services as case_services
 from cases.models import CaseMember
 from evidence import proof, services
 from evidence.models import EvidenceFile, EvidenceItem, EvidenceLink
+from evidence.uploads import HashedUpload
 from tests.cases.conftest import SHARED_WORLD, World
 from tests.evidence.conftest import (
     PDF,
@@ -36,6 +37,7 @@ from tests.evidence.conftest import (
     hashed_upload,
 )
 from tests.factories import UserFactory
+from tests.responses import body
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
@@ -62,7 +64,7 @@ class Identifying:
         return self.ev.world
 
 
-def _canary_upload(tag: str, canary: str = FILE_CANARY) -> object:
+def _canary_upload(tag: str, canary: str = FILE_CANARY) -> HashedUpload:
     return hashed_upload(PDF + f"{tag} {canary}".encode(), f"{tag}-{canary}.pdf")
 
 
@@ -132,10 +134,8 @@ def idf(ev: Evidence) -> Identifying:
     )
 
 
-def _body(response: HttpResponse) -> bytes:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content)
-    return response.content
+def _body(response: HttpResponseBase) -> bytes:
+    return body(response)
 
 
 def _pages(idf: Identifying) -> Iterator[str]:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from tests.cases.conftest import SHARED_WORLD, open_case
 from tests.conftest import text_of
 from tests.factories import UserFactory
+from tests.responses import body
 from tests.security.conftest import ATTACKERS, CANARY, CASE_CANARY, NOTE_CANARY, Hostile
 from tests.test_access import MATRIX
 from tests.urlwalk import all_routes
@@ -42,16 +43,16 @@ def test_no_list_search_count_or_export_of_an_attacker_shows_the_victims_records
     failures = []
     for attacker in (*(a for a in ATTACKERS if a != "anonymous"), "colleague"):
         client = Client()
-        client.force_login(colleague if attacker == "colleague" else hostile.attacker(attacker))
+        user = colleague if attacker == "colleague" else hostile.attacker(attacker)
+        assert user is not None  # the anonymous visitor is left out above
+        client.force_login(user)
         for name, page in pages:
             urls = [page] + ([f"{page}?q={q}" for q in SEARCHES] if name in SEARCHING else [])
             for url in urls:
                 response = client.get(url)
                 if response.status_code != 200:
                     continue
-                content = (
-                    b"".join(response.streaming_content) if response.streaming else response.content
-                )
+                content = body(response)
                 if leaked := _leaks(content.decode(errors="replace")):
                     failures.append(f"{attacker} {url}: {leaked}")
     assert not failures, "\n".join(failures)
@@ -89,7 +90,7 @@ def test_a_case_member_without_the_identity_grant_never_reads_the_witness_name(
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        content = b"".join(response.streaming_content) if response.streaming else response.content
+        content = body(response)
         seen[url] = CANARY in content.decode(errors="replace")
     assert not any(seen.values()), [u for u, leaked in seen.items() if leaked]
     # Searching for the witness's real name does not find the case either.
