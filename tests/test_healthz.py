@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from django.test import Client
@@ -83,7 +84,7 @@ def test_a_unit_admin_gets_the_deeper_storage_check(
     saved: list[str] = []
     real_save = default_storage.save
 
-    def save(name: str, content: object) -> str:
+    def save(name: str, content: IO[Any]) -> str:
         saved.append(real_save(name, content))
         return saved[-1]
 

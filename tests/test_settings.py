@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ def _run(env: dict[str, str], code: str = SHOW, *args: str) -> subprocess.Comple
     return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
 
 
-def _settings(env: dict[str, str]) -> dict[str, object]:
+def _settings(env: dict[str, str]) -> dict[str, Any]:
     result = _run(env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -32,7 +33,7 @@ pytestmark = SHARED_WORLD  # the case world is built once for the module
 Kind = CustodyEvent.Kind
 
 
-def _sql(sql: str, params: list[object]) -> None:
+def _sql(sql: str, params: list[Any]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_seal
 from custos.db_roles import APPEND_ONLY
@@ -45,7 +47,7 @@ class _AsRole:
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
 
-    def run(self, sql: str, params: list[object] | None = None) -> list[tuple]:
+    def run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Runs ``sql`` in a savepoint; a refusal leaves the test's transaction usable."""
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -85,7 +87,7 @@ def test_every_table_with_an_append_only_trigger_is_append_only_for_the_app_role
 
 
 def test_the_app_role_inserts_and_reads_audit_rows_but_cannot_change_them(
-    as_app: _AsRole, investigator: object
+    as_app: _AsRole, investigator: User
 ) -> None:
     event = audit_record(actor=investigator, action="test.as_app")  # INSERT, as the app
     assert as_app.run("SELECT action FROM audit_auditevent WHERE id = %s", [event.pk]) == [
@@ -103,7 +105,7 @@ def test_the_app_role_inserts_and_reads_audit_rows_but_cannot_change_them(
     assert "permission denied" in as_app.refused("SET session_replication_role = replica")
 
 
-def test_the_app_role_can_still_seal_the_audit_chain(as_app: _AsRole, investigator: object) -> None:
+def test_the_app_role_can_still_seal_the_audit_chain(as_app: _AsRole, investigator: User) -> None:
     audit_record(actor=investigator, action="test.seal_as_app")
     assert audit_seal() >= 1  # UPDATE of the seal columns only, once (the trigger)
     sealed = AuditEvent.objects.get(action="test.seal_as_app")
@@ -172,13 +174,13 @@ def test_grant_app_role_is_idempotent(app_role: str, capsys: pytest.CaptureFixtu
 # --- A superuser's edit, bypassing the triggers, is caught ------------------------------------
 
 
-def _as_superuser_without_triggers(sql: str, params: list[object]) -> None:
+def _as_superuser_without_triggers(sql: str, params: list[Any]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")  # triggers do not fire
         cursor.execute(sql, params)
 
 
-def test_verify_audit_catches_an_edit_made_by_the_superuser(investigator: object) -> None:
+def test_verify_audit_catches_an_edit_made_by_the_superuser(investigator: User) -> None:
     for n in range(3):
         audit_record(actor=investigator, action=f"test.row{n}")
     audit_seal()

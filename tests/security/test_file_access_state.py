@@ -6,6 +6,7 @@ protected in another case stays protected here even if this case's flag is lifte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -93,7 +94,7 @@ def files(world: World) -> Files:
     return Files(w, by_source, by_mark, secret, added.file, approved, unapproved)
 
 
-def _sql(statement: str, params: list[object]) -> None:
+def _sql(statement: str, params: list[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
 

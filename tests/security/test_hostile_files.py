@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from evidence.models import EvidenceFile, EvidenceItem
 from tests.cases.conftest import SHARED_WORLD, World
+from tests.responses import streamed
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
@@ -72,7 +73,7 @@ def _assert_served_safely(client: Client, file: EvidenceFile) -> bytes:
         assert response["Content-Disposition"].startswith("attachment;"), name
         assert response["Content-Type"] == "application/octet-stream", name
         assert response["X-Content-Type-Options"] == "nosniff"
-        body = b"".join(response.streaming_content)
+        body = streamed(response)
     return body
 
 
@@ -151,4 +152,4 @@ def test_hostile_file_names_are_neutralised_on_disk_and_in_the_download_header(
     assert not set(header) & set("\r\n\x00\u202e")
     assert "/" not in header.split("filename", 1)[1]
     assert header.count('"') in (0, 2)
-    assert b"".join(response.streaming_content) == data
+    assert streamed(response) == data

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from celery.signals import before_task_publish
+from kombu import Queue
 
 from accounts.services import notification_send
 from custos.celery import app
@@ -33,7 +34,7 @@ def published() -> Iterator[list[dict[str, Any]]]:
     before_task_publish.disconnect(capture)
     with app.connection_for_write() as conn:  # nobody consumes these: leave the queues clean
         for queue in {m["queue"] for m in messages}:
-            conn.default_channel.queue_purge(queue)
+            Queue(queue).bind(conn.default_channel).purge()
 
 
 def test_queued_messages_hold_only_ids(

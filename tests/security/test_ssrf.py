@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import pytest
 from pypdf import PdfReader
@@ -93,7 +94,7 @@ def _package(text: str) -> bytes:
         decision_reason=text,
         status=Package.Status.RENDERING,
     )
-    parts = []
+    parts: list[tuple[pipeline.PartResult, BinaryIO]] = []
     for plan in pipeline.plan_parts(package):
         out = io.BytesIO()
         parts.append((pipeline.render_part(package, plan, out), out))
