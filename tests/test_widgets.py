@@ -20,6 +20,7 @@ def _normalised(html: str) -> str:
 @pytest.mark.parametrize("value", ["", "UA", "CI"])
 def test_the_country_filter_renders_like_django_select(value: str) -> None:
     field = CaseFilterForm.base_fields["country"]
+    assert isinstance(field, forms.ChoiceField)
     with translation.override("fr"):
         fast = FastLazySelect(attrs={"class": "form-select"})
         fast.choices = field.choices

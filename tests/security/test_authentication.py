@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -24,7 +26,7 @@ from tests.urlwalk import all_routes
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 PASSWORD = "correct horse battery staple"
-_FRESH = recent_login_required(lambda request: None).__code__
+_FRESH = recent_login_required(lambda request: HttpResponse()).__code__
 
 
 def _demands_fresh_login(callback: Callable[..., object]) -> bool:
@@ -146,7 +148,7 @@ def victim(db: None, settings) -> User:
     return user
 
 
-def _attempt(client: Client, username: str, password: str, **headers: str) -> int:
+def _attempt(client: Client, username: str, password: str, **headers: Any) -> int:
     return client.post(
         reverse("accounts:login"), {"username": username, "password": password}, **headers
     ).status_code

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from tests.cases.conftest import SHARED_WORLD, WITNESS_NAME
 from tests.security.conftest import CANARY, NOTE_CANARY, Hostile
 
@@ -135,7 +136,7 @@ def test_no_log_line_carries_testimony_or_a_protected_name(
     ],
 )
 def test_a_path_with_line_breaks_cannot_forge_a_log_line(
-    db: None, client: Client, outsider: object, caplog: pytest.LogCaptureFixture, path: str
+    db: None, client: Client, outsider: User, caplog: pytest.LogCaptureFixture, path: str
 ) -> None:
     client.force_login(outsider)
     with caplog.at_level(logging.INFO):

@@ -19,6 +19,7 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 
+from cases.models import Case
 from tests.cases.conftest import SHARED_WORLD, open_case
 from tests.security.conftest import Hostile
 
@@ -87,6 +88,7 @@ def test_every_form_declares_its_fields_and_no_protected_attribute_slips_in() ->
     problems = []
     for cls in classes:
         label = f"{cls.__module__}.{cls.__name__}"
+        assert issubclass(cls, forms.Form | forms.ModelForm), label
         meta = getattr(cls, "Meta", None)
         loose = meta is not None and (
             getattr(meta, "fields", None) == "__all__" or getattr(meta, "exclude", None)
@@ -115,7 +117,7 @@ def _value(value: object) -> object:
 
 def _data(form: forms.BaseForm) -> dict[str, object]:
     """What the browser would post back for ``form`` unchanged."""
-    data = {}
+    data: dict[str, object] = {}
     for name, field in form.fields.items():
         value = form[name].value()
         if isinstance(field, forms.BooleanField):
@@ -126,7 +128,7 @@ def _data(form: forms.BaseForm) -> dict[str, object]:
     return data
 
 
-def _extras(h: Hostile, other_case: object) -> dict[str, object]:
+def _extras(h: Hostile, other_case: Case) -> dict[str, object]:
     return {
         "case": other_case.pk,
         "case_id": other_case.pk,

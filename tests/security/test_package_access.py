@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -222,6 +223,11 @@ class _Unreadable:
     readline = read
 
 
+def _unreadable_body() -> dict[str, Any]:
+    """The test client's extra WSGI environ: a body nobody may read."""
+    return {"wsgi.input": _Unreadable()}
+
+
 @pytest.mark.parametrize("role", [Role.TRAINEE, Role.TRAINING_ADMIN])
 def test_the_verify_page_is_refused_to_training_roles(client: Client, db: None, role: str) -> None:
     client.force_login(UserFactory(username=f"pa_{role}", roles=[role]))
@@ -235,7 +241,7 @@ def test_the_verify_page_is_refused_to_training_roles(client: Client, db: None, 
         b"",
         content_type="multipart/form-data; boundary=XXX",
         CONTENT_LENGTH="4096",
-        **{"wsgi.input": _Unreadable()},
+        **_unreadable_body(),
     )
     assert unread.status_code == 403
     assert not AuditEvent.objects.filter(action="package.verified").exists()
@@ -252,7 +258,7 @@ def test_an_oversized_file_is_refused_from_its_declared_length_unread(
         b"",
         content_type="multipart/form-data; boundary=XXX",
         CONTENT_LENGTH=str(50 * 1024 * 1024 * 1024),
-        **{"wsgi.input": _Unreadable()},
+        **_unreadable_body(),
     )
     assert response.status_code == 413
     assert "too large to verify" in response.content.decode()
@@ -338,7 +344,7 @@ def test_an_item_marked_identifying_after_rendering_stops_the_package_for_non_ho
 ) -> None:
     w, package = rendered.p.world, rendered.package
     item = EvidenceItem.objects.get(case=w.case, description="Order of the artillery brigade")
-    assert item.pk in package.printed_file_items
+    assert item.pk in (package.printed_file_items or [])
     evidence_services.item_update(item=item, actor=w.lead, identifies=[w.witness])
     assert _downloads(w.analyst, package) == 403
     assert _downloads(rendered.p.liaison_a, package) == 403

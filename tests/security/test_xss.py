@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import models
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 
 from custos.db_roles import APPEND_ONLY
@@ -91,7 +91,7 @@ def _pages(h: Hostile) -> list[str]:
     return urls
 
 
-def _csp_problem(response: HttpResponse) -> str | None:
+def _csp_problem(response: HttpResponseBase) -> str | None:
     policy = response.get("Content-Security-Policy", "")
     directives = dict(
         ([*part.strip().split(" ", 1), ""])[:2] for part in policy.split(";") if part.strip()
