@@ -69,13 +69,14 @@ def browser() -> Iterator[Browser]:
     # storage while an event loop runs in the thread: the tests would then get a second
     # connection object, without the serialized data pytest-django restores after each
     # flush. Pin the main thread's connections to plain thread-local storage meanwhile.
-    storage = connections._connections
+    # (_connections is that private Local: the stubs do not declare it.)
+    storage = connections._connections  # type: ignore[attr-defined]
     thread_local = getattr(storage, "_storage", None)
     if not isinstance(thread_local, threading.local):
         pytest.fail(f"unexpected storage of Django's connections: {storage!r}")
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    connections._connections = thread_local
+    connections._connections = thread_local  # type: ignore[attr-defined]
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -86,7 +87,7 @@ def browser() -> Iterator[Browser]:
             yield browser
             browser.close()
     finally:
-        connections._connections = storage
+        connections._connections = storage  # type: ignore[attr-defined]
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
@@ -141,7 +142,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = yield
     if report.when == "call" and report.failed:
         saved = []
-        for number, page in enumerate(item.stash.get(_PAGES, [])):
+        pages: list[Page] = item.stash.get(_PAGES, [])
+        for number, page in enumerate(pages):
             if page.is_closed():
                 continue
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
