@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
@@ -14,6 +15,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -48,6 +50,9 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
+M = TypeVar("M", bound=Model)
+
+
 class _UserOnCase(TypedDict):
     user_break_glass: bool
     user_role: str | None
@@ -57,13 +62,14 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.visible_to(user)
 
 
-def _permissions(user: User, case: Case, *, break_glass: bool | None = None) -> frozenset[str]:
-    """The rule for a user's permissions on a case (one query, two without ``break_glass``).
+def case_permissions(user: User, case: Case, *, break_glass: bool | None = None) -> frozenset[str]:
+    """The user's permissions on ``case`` (one query, two without ``break_glass``).
 
     Read from guardian's per-case table (not through ``user.has_perm``), so that no superuser
     flag or global permission grants anything; nothing for a user not cleared for the case's
     classification. A live break-glass access gives read access only: ``break_glass`` says
-    whether the user holds one, or ``None`` to look it up when it matters."""
+    whether the user holds one (as annotated by ``user_on_case``), or ``None`` to look it up
+    when it matters."""
     if not user.is_authenticated or not user.is_active or user.clearance < case.classification:
         return frozenset()
     perms = set(
@@ -81,31 +87,26 @@ def _permissions(user: User, case: Case, *, break_glass: bool | None = None) -> 
     return frozenset(perms & P.ALL_CASE_PERMISSIONS)
 
 
-def case_permissions(user: User, case: Case) -> frozenset[str]:
-    """The user's permissions on ``case``, for a caller that already holds the case: what its
-    team role grants (guardian's per-case table, never a superuser flag or a global
-    permission), nothing without the clearance, and read access only through a live
-    break-glass access."""
-    return _permissions(user, case)
+def user_on_case(user: User, case_path: str = "") -> dict[str, Exists | Subquery]:
+    """Annotations for a query of cases (or of rows whose case is at ``case_path``, e.g.
+    ``"item__case"``): whether ``user`` holds a live break-glass access to the case
+    (``user_break_glass``) and their team role (``user_role``, ``None`` off the team). With
+    them, loading an object and the user's permissions on its case costs two queries."""
+    case_pk = OuterRef(f"{case_path}__pk" if case_path else "pk")
+    return {
+        "user_break_glass": Exists(
+            BreakGlassAccess.objects.filter(case=case_pk, user=user, expires_at__gt=timezone.now())
+        ),
+        "user_role": Subquery(
+            CaseMember.objects.filter(case=case_pk, user=user).values("role")[:1]
+        ),
+    }
 
 
 def _case_with_access(user: User, pk: int) -> WithAnnotations[Case, _UserOnCase] | None:
-    """One case with, annotated, whether ``user`` holds a live break-glass access to it
-    (``user_break_glass``) and their team role (``user_role``, ``None`` off the team)."""
-    return (
-        Case.objects.filter(pk=pk)
-        .annotate(
-            user_break_glass=Exists(
-                BreakGlassAccess.objects.filter(
-                    case=OuterRef("pk"), user=user, expires_at__gt=timezone.now()
-                )
-            ),
-            user_role=Subquery(
-                CaseMember.objects.filter(case=OuterRef("pk"), user=user).values("role")[:1]
-            ),
-        )
-        .first()
-    )
+    """One case with the user's break-glass access and team role annotated (``user_on_case``)."""
+    case = Case.objects.filter(pk=pk).annotate(**user_on_case(user)).first()
+    return cast("WithAnnotations[Case, _UserOnCase] | None", case)
 
 
 @dataclass(frozen=True)
@@ -143,12 +144,35 @@ def case_access(user: User, pk: int, perm: str = P.VIEW) -> CaseAccess:
     case = _case_with_access(user, pk)
     if case is None:
         raise Http404
-    perms = _permissions(user, case, break_glass=case.user_break_glass)
+    perms = case_permissions(user, case, break_glass=case.user_break_glass)
     if P.VIEW not in perms:
         raise Http404
     if perm not in perms:
         raise PermissionDenied
     return CaseAccess(case=case, perms=perms, role=case.user_role)
+
+
+def load_with_case_access(
+    user: User, rows: QuerySet[M], pk: int, *, case: str, perm: str
+) -> tuple[M, CaseAccess]:
+    """The row ``pk`` of ``rows`` for ``user``, with the access to its case (at the
+    ``select_related`` path ``case``), in two queries: the row with its case and the user's
+    team role and break-glass access (``user_on_case``), then their permissions on the case
+    (``case_permissions``). 404 unless they may
+    read the case (the rule of ``Case.objects.visible_to``) and ``rows`` holds the row, 403
+    without ``perm``."""
+    if not user.is_authenticated:
+        raise Http404
+    row = rows.filter(pk=pk).select_related(case).annotate(**user_on_case(user, case)).first()
+    if row is None:
+        raise Http404
+    loaded: Case = attrgetter(case.replace("__", "."))(row)
+    perms = case_permissions(user, loaded, break_glass=getattr(row, "user_break_glass", None))
+    if P.VIEW not in perms:
+        raise Http404
+    if perm not in perms:
+        raise PermissionDenied
+    return row, CaseAccess(case=loaded, perms=perms, role=getattr(row, "user_role", None))
 
 
 def case_team_access(user: User, pk: int) -> tuple[Case, CaseAccess | None]:
@@ -158,7 +182,7 @@ def case_team_access(user: User, pk: int) -> tuple[Case, CaseAccess | None]:
     case = _case_with_access(user, pk) if user.is_authenticated else None
     if case is None:
         raise Http404
-    perms = _permissions(user, case, break_glass=case.user_break_glass)
+    perms = case_permissions(user, case, break_glass=case.user_break_glass)
     access = CaseAccess(case=case, perms=perms, role=case.user_role) if P.VIEW in perms else None
     if P.MANAGE_TEAM in perms:
         if access is None:

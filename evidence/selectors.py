@@ -5,19 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
-from typing import TypeVar
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cases import permissions as P
-from cases.models import Case, CaseMember
-from cases.selectors import CaseAccess, TimelineEntry, case_permissions
+from cases.models import Case
+from cases.selectors import CaseAccess, TimelineEntry, load_with_case_access
 from evidence import access
 from evidence.models import (
     CustodyEvent,
@@ -27,33 +24,6 @@ from evidence.models import (
     EvidenceLink,
     StoredBlob,
 )
-
-M = TypeVar("M", bound=Model)
-
-
-def load_with_case_access(
-    user: User, rows: QuerySet[M], pk: int, *, case: str, perm: str
-) -> tuple[M, CaseAccess]:
-    """The row ``pk`` of ``rows`` for ``user``, with the access to its case (at the
-    ``select_related`` path ``case``), in two queries: the row with its case and the user's
-    team role, then their permissions on the case (``case_permissions``). 404 unless they may
-    read the case (the rule of ``Case.objects.visible_to``) and ``rows`` holds the row, 403
-    without ``perm``."""
-    if not user.is_authenticated:
-        raise Http404
-    role = CaseMember.objects.filter(case=OuterRef(f"{case}__pk"), user=user).values("role")
-    row = (
-        rows.filter(pk=pk).select_related(case).annotate(user_case_role=Subquery(role[:1])).first()
-    )
-    if row is None:
-        raise Http404
-    loaded: Case = attrgetter(case.replace("__", "."))(row)
-    perms = case_permissions(user, loaded)
-    if P.VIEW not in perms:
-        raise Http404
-    if perm not in perms:
-        raise PermissionDenied
-    return row, CaseAccess(case=loaded, perms=perms, role=getattr(row, "user_case_role", None))
 
 
 def item_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceItem, CaseAccess]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Max, QuerySet
 from django.http import Http404
 
 from accounts.models import User
@@ -24,6 +24,7 @@ from cases.selectors import (
     CaseAccess,
     case_permissions,
     identity_grants,
+    load_with_case_access,
     protected_anywhere,
 )
 from evidence.models import EvidenceItem
@@ -253,22 +254,14 @@ def package_load(user: User, pk: int) -> tuple[Package, CaseAccess | None]:
     """One package for ``user`` with their access to its case (``None`` for a liaison, who
     never reads the case itself): 404 unless ``Package.objects.visible_to(user)`` holds it.
 
-    Two queries for a member of the case's team: the package with its case and the user's
-    team role, then their permissions on the case (``case_permissions``, the rule of
-    ``Case.objects.visible_to``; one more to look up a break-glass access). One for a
-    liaison: the package, through ``visible_to``."""
+    Two queries for staff (``cases.selectors.load_with_case_access``: the package with its
+    case, the user's team role and break-glass access, then their permissions on the case,
+    the rule of ``Case.objects.visible_to``). One for a liaison: the package, through
+    ``visible_to``."""
     if user.is_authenticated and is_staff_member(user):
-        team_role = CaseMember.objects.filter(case=OuterRef("case"), user=user).values("role")
-        package = (
-            Package.objects.select_related(*PACKAGE_RELATED)
-            .annotate(user_role=Subquery(team_role[:1]))
-            .filter(pk=pk)
-            .first()
+        return load_with_case_access(
+            user, Package.objects.select_related(*PACKAGE_RELATED), pk, case="case", perm=P.VIEW
         )
-        perms = case_permissions(user, package.case) if package is not None else frozenset()
-        if package is None or P.VIEW not in perms:
-            raise Http404
-        return package, CaseAccess(case=package.case, perms=perms, role=package.user_role)
     package = (
         Package.objects.visible_to(user).select_related(*PACKAGE_RELATED).filter(pk=pk).first()
     )
