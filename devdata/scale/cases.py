@@ -3,7 +3,7 @@ guardian's per-object permissions, status history and audit rows, as the service
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -70,7 +70,8 @@ def case_add(
     custodians = [lead, *investigators, *named]
 
     # Incidents.
-    incident_texts: list[tuple[str, str, str, str]] = []
+    # With their start dates: the product lists a case's incidents by (date_start, id).
+    incident_texts: list[tuple[date, tuple[str, str, str, str]]] = []
     crime_ids = list(crimes)
     alleged: set[str] = set()
     for _ in range(rng.randint(1, 3)):
@@ -104,10 +105,11 @@ def case_add(
         crime = rng.choice(crime_ids)
         alleged.add(crimes[crime])
         batch.add(Incident.crimes.through, {"incident_id": incident_id, "crime_id": crime})
-        incident_texts.append((i_title, description, i_place, i_area))
+        incident_texts.append((start, (i_title, description, i_place, i_area)))
 
     # Persons: a suspect and a few victims and witnesses, some protected.
-    pseudonyms: list[str] = []
+    # With their roles: the product lists a case's persons by (role, id).
+    pseudonyms: list[tuple[str, str]] = []
     person_ids: list[int] = []
     used_numbers: dict[str, int] = {}
     for k in range(rng.randint(1, 5)):
@@ -118,7 +120,7 @@ def case_add(
             prefix = PSEUDONYM_PREFIX[role]  # as the services number them
             used_numbers[prefix] = used_numbers.get(prefix, 0) + 1
             pseudonym = f"{prefix}-{used_numbers[prefix]:04d}"
-            pseudonyms.append(pseudonym)
+            pseudonyms.append((role, pseudonym))
         person_id = len(batch.rows[Person]) + 1
         batch.add(
             Person,
@@ -177,8 +179,8 @@ def case_add(
         title=title,
         summary=summary,
         situation=SITUATIONS[country],
-        incidents=incident_texts,
-        pseudonyms=pseudonyms,
+        incidents=[texts for _, texts in sorted(incident_texts, key=lambda pair: pair[0])],
+        pseudonyms=[name for _, name in sorted(pseudonyms, key=lambda pair: pair[0])],
     )
     batch.add(
         Case,

@@ -12,6 +12,7 @@ from accounts.models import User
 from audit.services import audit_verify
 from cases import selectors
 from cases.models import Case, CaseMember, CasePerson, CaseReferenceCounter, Person
+from cases.search import search_document_for
 from devdata.scale import INVESTIGATOR_20K, INVESTIGATOR_200, seed_scale
 from evidence.custody import verify_chains
 from evidence.models import CustodyEvent, EvidenceItem
@@ -94,6 +95,16 @@ def test_protected_persons_are_pseudonyms_to_the_team_and_absent_from_search(see
         assert rows[0].label == case_person.pseudonym
     lead_of = CaseMember.objects.get(case=protected[0].case, role="lead").user
     assert selectors.person_rows(lead_of, protected[0].case, pk=protected[0].pk)[0].person
+
+
+def test_seeded_search_documents_are_what_the_product_would_store(seeded) -> None:
+    """seed_scale builds each document with the product's own function, from the incidents
+    and pseudonyms in the order the product reads them."""
+    several = 0
+    for case in Case.objects.all():
+        several += case.incidents.count() > 1
+        assert case.search_document == search_document_for(case), case.reference
+    assert several  # the order of incidents is exercised
 
 
 def test_the_case_list_and_a_new_case_work_on_seeded_data(seeded, client: Client) -> None:
