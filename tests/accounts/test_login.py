@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.real_password_hasher
 LOGIN = "/accounts/login/"
 
 
-def _attempt(client: Client, username: str, password: str, **extra: str):
+def _attempt(client: Client, username: str, password: str, **extra: Any):
     return client.post(LOGIN, {"username": username, "password": password}, **extra)
 
 

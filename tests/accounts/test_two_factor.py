@@ -45,7 +45,9 @@ def _login_an_hour_ago(client: Client, user: User) -> None:
 @pytest.fixture
 def enrolled(investigator: User) -> tuple[User, TOTPDevice, list[str]]:
     key = default_key()
-    device, codes = services.totp_enrol(user=investigator, key=key, token=_code_for_key(key))
+    enrolled = services.totp_enrol(user=investigator, key=key, token=_code_for_key(key))
+    assert enrolled is not None
+    device, codes = enrolled
     return investigator, device, codes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -32,7 +33,7 @@ def events(investigator: User) -> list[AuditEvent]:
     return rows
 
 
-def _raw(sql: str, params: list[object] | None = None) -> None:
+def _raw(sql: str, params: list[Any] | None = None) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params or [])
 

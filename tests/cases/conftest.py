@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -38,8 +39,8 @@ class World:
     incident: Incident
 
 
-def open_case(lead: User, **overrides: object) -> Case:
-    data = {
+def open_case(lead: User, **overrides: Any) -> Case:
+    data: dict[str, Any] = {
         "title": "Shelling of the old market",
         "summary": "Artillery fire on a crowded market.",
         "situation": "Fictional conflict in Northland",

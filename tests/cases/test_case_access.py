@@ -219,7 +219,7 @@ def test_every_row_of_a_case_is_visible_to_exactly_those_who_read_the_case(
     )
 
     services.note_add(case=world.case, actor=world.lead, body="A note")
-    models = [
+    models = (
         Incident,
         CasePerson,
         CaseMember,
@@ -229,7 +229,7 @@ def test_every_row_of_a_case_is_visible_to_exactly_those_who_read_the_case(
         IdentityGrant,
         ProtectiveMeasure,
         BreakGlassAccess,
-    ]
+    )
     for model in models:
         every = set(model.objects.values_list("pk", flat=True))
         assert every, model

@@ -24,7 +24,7 @@ WAR = Crime.Category.WAR_CRIMES
 
 
 def _one(category: str) -> list[Crime]:
-    return [Crime.objects.filter(category=category).order_by("code").first()]
+    return [Crime.objects.filter(category=category).order_by("code")[0]]
 
 
 def _listed(world: World, category: str) -> bool:

@@ -104,6 +104,7 @@ def test_nothing_of_a_frozen_case_is_added_or_changed(
     kind: str,
     archive: bool,
 ) -> None:
+    write: Callable[[], object]
     if kind == "proof link":
         allegation = build_proof(ev).allegation  # made while the case is open
         write = lambda: proof.link_create(  # noqa: E731

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,9 +109,9 @@ class Proof:
 def allegation_for(
     world: World,  # noqa: F811 - a parameter, not the fixture
     code: str = "ART8_2_B_I",
-    **overrides: object,
+    **overrides: Any,
 ) -> Allegation:
-    data: dict[str, object] = {
+    data: dict[str, Any] = {
         "case": world.case,
         "actor": world.investigator,
         "suspect": world.suspect,

@@ -4,6 +4,7 @@ and a state machine the custodian cannot cheat."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.roles import Role
 from audit.models import AuditEvent
 from custos import append_only
@@ -25,7 +27,7 @@ from tests.factories import PASSWORD
 Kind = CustodyEvent.Kind
 
 
-def _raw(sql: str, params: list[object]) -> None:
+def _raw(sql: str, params: list[Any]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -170,7 +172,7 @@ def test_concurrent_hand_overs_of_one_item_one_wins_and_the_chain_does_not_fork(
     results: list[object] = []
     barrier = threading.Barrier(2)
 
-    def hand_over(to_user: object) -> None:
+    def hand_over(to_user: User) -> None:
         try:
             barrier.wait()
             results.append(

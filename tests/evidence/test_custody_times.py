@@ -4,6 +4,7 @@ follows, never in the future, never before 1900, unless it is a late entry that 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,7 +24,7 @@ Kind = CustodyEvent.Kind
 IN_1990 = datetime(1990, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def _record(ev: Evidence, **kwargs: object) -> CustodyEvent:
+def _record(ev: Evidence, **kwargs: Any) -> CustodyEvent:
     return services.custody_record(
         item=ev.item, actor=ev.world.investigator, kind=Kind.EXAMINED, **kwargs
     )
@@ -64,6 +65,7 @@ def test_an_event_before_the_previous_one_is_refused(world: World) -> None:
 def test_an_event_before_the_collection_is_refused(world: World) -> None:
     item = _collected(world, days_ago=10)
     collected = item.collected_at
+    assert collected is not None
     with pytest.raises(ValidationError, match="The item was acquired on"):
         services.custody_record(
             item=item,

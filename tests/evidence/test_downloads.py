@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 
@@ -18,6 +19,10 @@ from evidence import services
 from evidence.models import EvidenceFile, EvidenceItem
 from tests.cases.conftest import SHARED_WORLD
 from tests.evidence.conftest import PDF, PNG, Evidence, hashed_upload, stored_files
+from tests.responses import streamed
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
@@ -25,14 +30,14 @@ HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
 
 
-def _get(client: Client, user: User, name: str, file: EvidenceFile) -> HttpResponse:
+def _get(client: Client, user: User, name: str, file: EvidenceFile) -> _MonkeyPatchedWSGIResponse:
     client.force_login(user)
     return client.get(reverse(name, args=[file.pk]))
 
 
-def _body(response: HttpResponse) -> bytes:
+def _body(response: HttpResponseBase) -> bytes:
     assert response.streaming, "evidence files are streamed, never loaded whole"
-    return b"".join(response.streaming_content)
+    return streamed(response)
 
 
 def _derived(ev: Evidence, data: bytes, name: str) -> EvidenceFile:

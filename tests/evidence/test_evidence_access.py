@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 
@@ -30,6 +31,7 @@ from evidence.models import (
 )
 from tests.cases.conftest import ACTORS, SHARED_WORLD, codes, contribute, matrix_actor
 from tests.evidence.conftest import PDF, Evidence
+from tests.responses import body as body_of
 from tests.urlwalk import all_routes
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
@@ -115,10 +117,8 @@ def test_every_evidence_url_is_in_the_matrix() -> None:
     assert routes == set(EVIDENCE_ROUTES)
 
 
-def _body(response: HttpResponse) -> bytes:
-    if response.streaming:
-        return b"".join(response.streaming_content)
-    return response.content
+def _body(response: HttpResponseBase) -> bytes:
+    return body_of(response)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -261,7 +261,8 @@ def test_every_evidence_queryset_shows_a_user_only_what_they_may_see(
             assessment=EvidenceLink.Assessment.STRONG,
         )
     pending_transfer(ev)
-    querysets = {
+    # The managers of five models, each with its own visible_to.
+    querysets: dict[str, tuple[Any, Callable[[Any], int]]] = {
         "items": (EvidenceItem.objects, lambda i: i.pk),
         "files": (EvidenceFile.objects, lambda f: f.item_id),
         "custody": (CustodyEvent.objects, lambda e: e.item_id),

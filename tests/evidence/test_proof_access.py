@@ -19,6 +19,7 @@ from cases import permissions as P
 from evidence import proof
 from tests.cases.conftest import ACTORS, SHARED_WORLD, codes, contribute, matrix_actor
 from tests.evidence.conftest import Proof
+from tests.responses import body as body_of
 from tests.urlwalk import all_routes
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
@@ -84,7 +85,7 @@ def test_proof_url_access(
     url = reverse(name, kwargs=expect.kwargs(pw))
     client.force_login(matrix_actor(pw.world, actor, request))
     response = client.get(url)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
+    body = body_of(response)
     text = body.decode()
     assert response.status_code == expect.codes[actor], f"{actor} on {url}"
     if response.status_code == 200:

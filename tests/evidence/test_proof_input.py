@@ -3,6 +3,9 @@ the database and the pages; only contributors write."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
@@ -26,7 +29,7 @@ pytestmark = SHARED_WORLD  # the case world is built once for the module
 # --- Bad input: a clear error, nothing saved -------------------------------------------------
 
 
-def _refused(field: str, call: object, **kwargs: object) -> ValidationError:
+def _refused(field: str, call: Callable[..., object], **kwargs: Any) -> ValidationError:
     links, allegations = EvidenceLink.objects.count(), Allegation.objects.count()
     with pytest.raises(ValidationError) as error:
         call(**kwargs)
@@ -184,7 +187,7 @@ def test_an_allegation_is_against_a_suspect_and_names_a_mode(ev: Evidence) -> No
 
 def test_the_crime_and_suspect_are_fixed_once_evidence_is_linked(pw: Proof) -> None:
     w = pw.world
-    common = {
+    common: dict[str, Any] = {
         "allegation": pw.allegation,
         "actor": w.lead,
         "suspect": w.suspect,

@@ -8,6 +8,7 @@ import io
 import os
 import tracemalloc
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.messages.storage.fallback import FallbackStorage
@@ -23,6 +24,9 @@ from evidence.storage import blob_name
 from evidence.views import item_create_view
 from tests.cases.conftest import SHARED_WORLD, World
 from tests.evidence.conftest import PDF, Evidence, hashed_upload, stored_files, temp_files
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
@@ -75,7 +79,7 @@ class _MultipartStream(io.RawIOBase):
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="upload"; '
             f'filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
         )
-        self.parts = [head.encode(), None, f"\r\n--{BOUNDARY}--\r\n".encode()]
+        self.parts = (head.encode(), None, f"\r\n--{BOUNDARY}--\r\n".encode())
         self.size = size
         self.sent = 0
         self.fail_after = fail_after
@@ -93,10 +97,11 @@ class _MultipartStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         if self.fail_after is not None and self.position >= self.fail_after:
             raise OSError("client disconnected")
-        wanted = len(buffer)
+        view = memoryview(buffer)
+        wanted = len(view)
         out = bytearray()
         head, _, tail = self.parts
         while len(out) < wanted and self.position < self.length:
@@ -110,7 +115,7 @@ class _MultipartStream(io.RawIOBase):
                 piece = tail[offset : offset + wanted - len(out)]
             out += piece
             self.position += len(piece)
-        buffer[: len(out)] = out
+        view[: len(out)] = out
         return len(out)
 
 
@@ -121,15 +126,20 @@ def _expected_sha256(size: int) -> str:
     return hasher.hexdigest()
 
 
-def _streamed_request(world: World, stream: _MultipartStream):
-    request = RequestFactory().post(
+def _streamed_request(world: World, stream: _MultipartStream) -> Any:
+    # Assembled by hand from Django's internals (a streamed body, no middleware): untyped.
+    request: Any = RequestFactory().post(
         reverse("evidence:create", args=[world.case.pk]),
         data=b"-",  # replaced below by the streamed body
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
     )
     request.META["CONTENT_LENGTH"] = str(stream.length)
     request.META["wsgi.input"] = stream
-    request._stream = LimitedStream(io.BufferedReader(stream, 1 << 20), stream.length)
+    # LimitedStream reads any binary stream; its stubs only name BytesIO.
+    request._stream = LimitedStream(
+        io.BufferedReader(stream, 1 << 20),  # type: ignore[arg-type]
+        stream.length,
+    )
     request._read_started = False
     request.user = world.investigator
     request.session = SessionStore()

@@ -42,7 +42,7 @@ def test_the_invitation_flow_end_to_end(
     response = _invite(client, partners, capture=django_capture_on_commit_callbacks)
     assert "Invitation sent" in response.content.decode()
     assert len(mail.outbox) == 1
-    link = re.search(r"(/partners/invitations/[\w-]+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"(/partners/invitations/[\w-]+/)", str(mail.outbox[0].body)).group(1)
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert Invitation.objects.get().token_hash != token  # only the hash is stored
     # The link is for the invitee alone: the unit admin's screen does not show it.
@@ -76,7 +76,7 @@ def test_an_expired_invitation_cannot_be_used(
     client: Client, partners: Partners, django_capture_on_commit_callbacks
 ) -> None:
     _invite(client, partners, capture=django_capture_on_commit_callbacks)
-    link = re.search(r"(/partners/invitations/[\w-]+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"(/partners/invitations/[\w-]+/)", str(mail.outbox[0].body)).group(1)
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     client.logout()
     response = client.post(link, {"username": "late", "password1": PASSWORD, "password2": PASSWORD})
@@ -102,7 +102,7 @@ def test_a_weak_password_keeps_the_invitation_usable(
     client: Client, partners: Partners, django_capture_on_commit_callbacks
 ) -> None:
     _invite(client, partners, capture=django_capture_on_commit_callbacks)
-    link = re.search(r"(/partners/invitations/[\w-]+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"(/partners/invitations/[\w-]+/)", str(mail.outbox[0].body)).group(1)
     client.logout()
     weak = client.post(
         link, {"username": "cclerk", "password1": "password", "password2": "password"}

@@ -21,6 +21,7 @@ from partners.models import Contact, FollowUpAction, Meeting, PartnerOrganisatio
 from tests.cases.conftest import SHARED_WORLD
 from tests.conftest import audit_actions
 from tests.factories import UserFactory
+from tests.responses import streamed
 from tests.urlwalk import all_routes
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
@@ -425,7 +426,7 @@ def test_the_minutes_download_is_an_audited_attachment(client: Client, world: Wo
     assert response["Content-Disposition"] == 'attachment; filename="minutes.pdf"'
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content) == MINUTES
+    assert streamed(response) == MINUTES
     assert audit_actions(actor=world.liaison, action__startswith="meeting.") == [
         "meeting.minutes_downloaded"
     ]
@@ -440,7 +441,7 @@ def test_new_minutes_uploaded_with_the_edit_form_are_the_ones_downloaded(
     }
     client.post(_url("meetings:edit", world), data)
     response = client.get(_url("meetings:minutes", world))
-    assert b"".join(response.streaming_content) == b"final version"
+    assert streamed(response) == b"final version"
     assert "final_minutes.txt" in response["Content-Disposition"]
     assert "meeting.minutes_attached" in audit_actions(actor=world.lead)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from accounts.models import User
 from partners.models import Package
@@ -116,7 +116,7 @@ def test_anonymous_users_are_sent_to_login(client: Client, partners: Partners, n
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_loading_a_package_costs_at_most_two_queries_and_follows_visible_to(
-    partners: Partners, actor: str, django_assert_max_num_queries: Callable[..., object]
+    partners: Partners, actor: str, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
     """The page's loader reads a package for its case team (the package with the user's team
     role, then their permissions on the case) or its liaison in at most two queries (the

@@ -90,6 +90,7 @@ def test_a_package_renders_once_however_often_its_messages_arrive(approved: Pack
     import hashlib
 
     assert hashlib.sha256(data).hexdigest() == approved.sha256
+    assert approved.expires_at is not None
     assert approved.expires_at > timezone.now() + timedelta(days=13)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,14 +20,15 @@ from partners.models import CaseShare, Package
 from partners.packages import selectors, services, worker
 from tests.cases.conftest import SHARED_WORLD
 from tests.partners.conftest import Partners
+from tests.responses import streamed
 
 pytestmark = SHARED_WORLD  # the case world is built once for the module
 
 ALL = services.Scope(sections=list(Package.Section.values))
 
 
-def request_as_liaison(p: Partners, **overrides: object) -> Package:
-    data = {
+def request_as_liaison(p: Partners, **overrides: Any) -> Package:
+    data: dict[str, Any] = {
         "actor": p.liaison_a,
         "case": p.world.case,
         "share": p.share_a,
@@ -344,7 +346,7 @@ def test_the_liaison_downloads_and_every_download_is_counted_and_audited(
         assert response["Content-Type"] == "application/pdf"
         assert "attachment" in response["Content-Disposition"]
         assert f"{package.reference}.pdf" in response["Content-Disposition"]
-        assert b"".join(response.streaming_content) == b"%PDF-1.7 signed package"
+        assert streamed(response) == b"%PDF-1.7 signed package"
         package.refresh_from_db()
         assert package.download_count == expected
     assert package.status == Package.Status.DOWNLOADED
@@ -371,6 +373,7 @@ def test_the_expiry_job_marks_expired_and_removes_the_file(
     package = _ready(request_as_liaison(partners))
     Package.objects.filter(pk=package.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     name = package.pdf.name
+    assert name
     with django_capture_on_commit_callbacks(execute=True):
         assert worker.package_expire_due() == 1
     package.refresh_from_db()
@@ -387,6 +390,7 @@ def test_a_revoked_package_cannot_be_downloaded(
 
     package = _ready(request_as_liaison(partners))
     name = package.pdf.name
+    assert name
     with django_capture_on_commit_callbacks(execute=True):
         services.package_revoke(package=package, actor=partners.world.lead, reason="Leak risk")
     package.refresh_from_db()

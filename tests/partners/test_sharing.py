@@ -4,6 +4,7 @@ only what is shared with their own organisation."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -119,7 +120,7 @@ def test_a_suspended_partner_sees_nothing(client: Client, partners: Partners) ->
 def test_sharing_needs_a_valid_legal_basis(partners: Partners, change: dict, message: str) -> None:
     today = timezone.localdate()
     other = open_case(partners.world.lead, title="To share")
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "case": other,
         "actor": partners.world.lead,
         "organisation": partners.org_a,

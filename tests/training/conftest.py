@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -51,10 +52,10 @@ def applicant(username: str) -> User:
     return UserFactory(username=username, roles=[Role.TRAINEE])
 
 
-def apply(session: Session, user: User, **extra: object) -> Application:
+def apply(session: Session, user: User, **extra: Any) -> Application:
     from training import services
 
-    data = {
+    data: dict[str, Any] = {
         "country": "UA",
         "organisation": "Office of the Prosecutor General",
         "function": "Investigator",

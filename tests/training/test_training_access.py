@@ -190,11 +190,11 @@ def test_each_training_row_is_visible_to_whom_its_rule_names(world: World) -> No
         for actor in ("liaison", "outsider"):
             assert not model.objects.visible_to(world.users[actor]).exists(), (model, actor)
     assert list(Application.objects.visible_to(owner)) == [world.application]
-    for model in (Application, Attendance, Certificate):
-        every = set(model.objects.values_list("pk", flat=True))
-        assert set(model.objects.visible_to(admin).values_list("pk", flat=True)) == every
-        own = model.objects.visible_to(owner)
+    for record in (Application, Attendance, Certificate):
+        every = set(record.objects.values_list("pk", flat=True))
+        assert set(record.objects.visible_to(admin).values_list("pk", flat=True)) == every
+        own = record.objects.visible_to(owner)
         assert own.exists()
         for actor in ("other_trainee", "investigator", "unit_admin", "liaison", "outsider"):
-            seen = set(model.objects.visible_to(world.users[actor]).values_list("pk", flat=True))
-            assert not seen & set(own.values_list("pk", flat=True)), (model, actor)
+            seen = set(record.objects.visible_to(world.users[actor]).values_list("pk", flat=True))
+            assert not seen & set(own.values_list("pk", flat=True)), (record, actor)

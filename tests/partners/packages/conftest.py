@@ -6,9 +6,11 @@ certificate is tests/conftest.py's, generated once per test session."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.utils import timezone
+from pypdf import PdfReader
 
 from cases.models import Crime
 from evidence import proof, services
@@ -94,12 +96,12 @@ def packaged(world: World) -> Packaged:  # noqa: F811
     return Packaged(world, make_package(world), items)
 
 
-def fonts_of(reader: object) -> dict[str, bool]:
+def fonts_of(reader: PdfReader) -> dict[str, bool]:
     """Base font name → whether the font file is embedded, over every page and form XObject."""
     fonts: dict[str, bool] = {}
     seen: set[int] = set()
 
-    def walk(resources: object) -> None:
+    def walk(resources: Any) -> None:
         if resources is None or id(resources) in seen:
             return
         seen.add(id(resources))

@@ -78,7 +78,9 @@ def check_contents_and_outline(built: tuple[bytes, int]) -> None:
             if isinstance(item, list):
                 walk(item)
             else:
-                outline[item.title] = reader.get_destination_page_number(item) + 1
+                page = reader.get_destination_page_number(item)
+                assert page is not None, item.title
+                outline[item.title] = page + 1
 
     walk(reader.outline)
     assert outline["Cover"] == 1

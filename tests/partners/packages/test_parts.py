@@ -11,14 +11,14 @@ from cases.models import Case, Incident
 from custos.pdf import SafeURLFetcher
 from evidence.models import EvidenceFile
 from partners.models import Package, PackageDisclosure
-from partners.packages.pdf import PartPlan, plan_parts, render_part
+from partners.packages.pdf import PartPlan, PartResult, plan_parts, render_part
 from partners.packages.pdf import render as render_module
 from partners.packages.pdf.content import hash_lines
 from tests.cases.conftest import WITNESS_NAME
 from tests.partners.packages.conftest import HOSTILE, Packaged, fonts_of, make_package
 
 
-def part_text(package: Package, plan: PartPlan) -> tuple[str, object]:
+def part_text(package: Package, plan: PartPlan) -> tuple[str, PartResult]:
     out = io.BytesIO()
     result = render_part(package, plan, out)
     out.seek(0)
