@@ -147,7 +147,7 @@ def build_case(items: int, events: int, seed: int) -> int:
             classification=Clearance.CONFIDENTIAL,
             priority=Case.Priority.HIGH,
         )
-        crime = Crime.objects.order_by("id").first()
+        crime = Crime.objects.order_by("id")[0]
         incidents = [
             case_services.incident_create(
                 case=case,

@@ -13,6 +13,7 @@ outline is rebuilt from the parts' headings at their final page numbers.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from django.template.loader import render_to_string
@@ -228,7 +229,7 @@ def _producer(pdf: pikepdf.Pdf) -> None:
     pdf.docinfo["/Producer"] = VENDOR
 
 
-def assemble(package: Package, parts: list[tuple[PartResult, BinaryIO]], out: BinaryIO) -> int:
+def assemble(package: Package, parts: Sequence[tuple[PartResult, BinaryIO]], out: BinaryIO) -> int:
     """Cover + contents + parts, stamped, with outline, metadata and the attached manifest,
     as PDF/A-3b, written UNSIGNED to ``out``. Returns the page count."""
     import pikepdf
