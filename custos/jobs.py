@@ -32,34 +32,13 @@ The rules
 
 Usage
 -----
-A kind is declared next to the service that does its work (the model belongs to its app)::
-
-    # training/certificate_rendering.py
-    CERTIFICATE_JOB = jobs.JobKind(
-        model=Certificate,
-        limits=jobs.CERTIFICATE,
-        pending=Certificate.Status.PENDING,
-        running=Certificate.Status.RENDERING,
-        failed=Certificate.Status.FAILED,
-        claimable=(Certificate.Status.PENDING, Certificate.Status.FAILED),
-        queued_at_field="issued_at",
-    )
-
-    def certificate_render(certificate_id: int) -> None:
-        if not jobs.claim(CERTIFICATE_JOB, certificate_id):
-            return  # rendered, being rendered, or given up
-        ...
-
-The task is a thin wrapper, and the periodic sweep is one line::
-
-    @shared_task(name="training.tasks.render_certificate", autoretry_for=(Exception,),
-                 **jobs.CERTIFICATE.task_options())
-    def render_certificate(certificate_id: int) -> None:
-        certificate_rendering.certificate_render(certificate_id)
-
-    @shared_task(name="training.tasks.requeue_stuck_certificates", acks_late=True)
-    def requeue_stuck_certificates() -> int:
-        return jobs.requeue_stuck(certificate_rendering.CERTIFICATE_JOB, render_certificate.delay)
+A kind is declared as a :class:`JobKind` next to the worker service that does its work (the
+model belongs to its app); the service starts with ``if not jobs.claim(KIND, pk): return``,
+and its task is a wrapper of one line with the options of ``jobs.<LIMITS>.task_options()``.
+The periodic sweep of a kind that only re-queues is one line:
+``jobs.requeue_stuck(KIND, task.delay)``. The certificates are the smallest complete example:
+``CERTIFICATE_JOB`` and ``certificate_render`` in training/certificate_rendering.py, and
+training/tasks.py.
 
 A kind whose sweep does more than re-queue (a package resets its unfinished parts, writes an
 audit row and tells people when it gives up) composes the same pieces instead of calling
