@@ -445,7 +445,7 @@ def timeline(case: Case, user: User) -> list[TimelineEntry]:
                 when=change.created_at,
                 kind="status",
                 title=_("Status: %(status)s") % {"status": change.get_to_status_display()},
-                detail=change.reason,
+                detail=change.reason_display,
             )
         )
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.db import models
 from django.db.models import F, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -273,6 +274,11 @@ class CaseReferenceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+# The reason recorded for a case's first step, kept in the source language and translated
+# when shown (a stored translation would stay in the language of whoever opened the case).
+CASE_OPENED = gettext_noop("Case opened")
+
+
 class StatusChange(models.Model):
     """One step of a case through its workflow: who, when, why."""
 
@@ -290,6 +296,12 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the reader's language where Custos wrote it (the opening step), as
+        the user typed it otherwise."""
+        return gettext(CASE_OPENED) if not self.from_status else self.reason
 
 
 class CaseNote(models.Model):

@@ -20,6 +20,7 @@ from audit.services import audit_read, audit_record
 from cases import permissions as P
 from cases.frozen import case_require_open
 from cases.models import Case, CaseMember, CaseReferenceCounter, Crime, StatusChange
+from cases.models.case import CASE_OPENED
 from cases.selectors import CaseAccess, PersonRow
 from cases.services.common import (
     case_lock,
@@ -108,7 +109,7 @@ def case_create(*, actor: User, crimes: Iterable[Crime] = (), **data: Any) -> Ca
         case=case,
         from_status="",
         to_status=case.status,
-        reason=_("Case opened"),
+        reason=CASE_OPENED,
         actor=actor,
     )
     refresh_search(case)

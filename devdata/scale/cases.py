@@ -21,6 +21,7 @@ from cases.models import (
     ProtectiveMeasure,
     StatusChange,
 )
+from cases.models.case import CASE_OPENED
 from cases.search import search_document
 from cases.services import PSEUDONYM_PREFIX
 from devdata.scale.users import Team
@@ -257,7 +258,7 @@ def case_add(
             "case_id": pk,
             "from_status": "",
             "to_status": Case.Status.INTAKE,
-            "reason": "Case opened",
+            "reason": CASE_OPENED,
             "actor_id": lead,
             "created_at": opened,
         },
