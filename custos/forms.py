@@ -6,12 +6,15 @@ text and errors are tied to it with ``aria-describedby``, and invalid inputs are
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 # The longest query a search box takes: a longer one is refused by the form with a message,
@@ -57,6 +60,41 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What a service returned for a form it accepted (``value`` may be ``None``)."""
+
+    value: T
+
+
+def form_service(
+    request: HttpRequest, form: forms.BaseForm, call: Callable[[], T]
+) -> Outcome[T] | None:
+    """Runs ``call`` (one service) for a valid POSTed form: its result as an ``Outcome``.
+
+    ``None`` when the request is not a POST, the form is invalid, or the service refused
+    with a ValidationError, which ``add_service_errors`` shows on the form; the view then
+    renders the form again::
+
+        form = SessionForm(request.POST or None)
+        done = form_service(request, form, lambda: services.session_create(**form.cleaned_data))
+        if done:
+            messages.success(request, _("The session was scheduled."))
+            return redirect("training:session_detail", pk=done.value.pk)
+        return render(request, "training/session_form.html", {"form": form})
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return Outcome(call())
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
 
 
 def search_field(**kwargs: Any) -> forms.CharField:

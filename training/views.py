@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import role_required
 from accounts.roles import Role
 from custos.csv import csv_response
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from training import selectors, services
@@ -77,16 +77,15 @@ def session_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 def apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     form = ApplicationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.application_submit(
-                session=session, applicant=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Your application was received."))
-            return redirect("training:my")
+    if form_service(
+        request,
+        form,
+        lambda: services.application_submit(
+            session=session, applicant=request.user, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, _("Your application was received."))
+        return redirect("training:my")
     return render(request, "training/application_form.html", {"session": session, "form": form})
 
 
@@ -195,17 +194,18 @@ def attendance_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     form = AttendanceDayForm(request.POST or request.GET or None)
     participants = list(selectors.participants(session))
-    if request.method == "POST" and form.is_valid():
-        ids = {int(i) for i in request.POST.getlist("present") if i.isdigit()}
-        try:
-            services.attendance_mark(
-                session=session, actor=request.user, day=form.cleaned_data["day"], present_ids=ids
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Attendance saved."))
-            return redirect("training:attendance", pk=session.pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.attendance_mark(
+            session=session,
+            actor=request.user,
+            day=form.cleaned_data["day"],
+            present_ids={int(i) for i in request.POST.getlist("present") if i.isdigit()},
+        ),
+    ):
+        messages.success(request, _("Attendance saved."))
+        return redirect("training:attendance", pk=session.pk)
     present_days: dict[int, int] = {}
     for application in participants:
         present_days[application.pk] = application.attendance.filter(present=True).count()
@@ -259,14 +259,14 @@ def _training_admin(request: AuthenticatedHttpRequest) -> None:
 def import_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """CSV import of partner nominations: all rows or none."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            count = services.nominations_import(actor=request.user, text=form.cleaned_data["file"])
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, _("%(count)s nominations imported.") % {"count": count})
-            return redirect("training:catalogue")
+    imported = form_service(
+        request,
+        form,
+        lambda: services.nominations_import(actor=request.user, text=form.cleaned_data["file"]),
+    )
+    if imported:
+        messages.success(request, _("%(count)s nominations imported.") % {"count": imported.value})
+        return redirect("training:catalogue")
     return render(request, "training/import.html", {"form": form})
 
 
@@ -311,14 +311,11 @@ def statistics_print_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @GET_POST
 def course_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CourseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.course_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The course was added."))
-            return redirect("training:catalogue")
+    if form_service(
+        request, form, lambda: services.course_create(actor=request.user, **form.cleaned_data)
+    ):
+        messages.success(request, _("The course was added."))
+        return redirect("training:catalogue")
     return render(request, "training/course_form.html", {"form": form})
 
 
@@ -328,14 +325,13 @@ def course_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     course = selectors.course_get(request.user, pk)
     # A copy: a ModelForm writes into its instance while validating.
     form = CourseForm(request.POST or None, instance=copy.copy(course))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.course_update(course=course, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The course was saved."))
-            return redirect("training:catalogue")
+    if form_service(
+        request,
+        form,
+        lambda: services.course_update(course=course, actor=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("The course was saved."))
+        return redirect("training:catalogue")
     return render(request, "training/course_form.html", {"form": form, "course": course})
 
 
@@ -343,14 +339,12 @@ def course_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @GET_POST
 def session_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SessionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_create(actor=request.user, **form.service_data())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The session was scheduled."))
-            return redirect("training:session_detail", pk=session.pk)
+    created = form_service(
+        request, form, lambda: services.session_create(actor=request.user, **form.service_data())
+    )
+    if created:
+        messages.success(request, _("The session was scheduled."))
+        return redirect("training:session_detail", pk=created.value.pk)
     return render(request, "training/session_form.html", {"form": form})
 
 
@@ -359,12 +353,11 @@ def session_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 def session_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
     form = SessionForm(request.POST or None, instance=copy.copy(session))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_update(session=session, actor=request.user, **form.service_data())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The session was saved."))
-            return redirect("training:session_detail", pk=session.pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.session_update(session=session, actor=request.user, **form.service_data()),
+    ):
+        messages.success(request, _("The session was saved."))
+        return redirect("training:session_detail", pk=session.pk)
     return render(request, "training/session_form.html", {"form": form, "session": session})
