@@ -84,6 +84,14 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
         return [str(Role(value).label) for value in Role.values if value in self.roles]
 
 
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def visible_to(self, user: User) -> NotificationQuerySet:
+        """A user's own notifications; nobody reads another's."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+
 class Notification(models.Model):
     """A message to one user: listed in the app, and e-mailed by a Celery task."""
 
@@ -111,6 +119,8 @@ class Notification(models.Model):
     email_attempts = models.PositiveSmallIntegerField(default=0)
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")

@@ -9,7 +9,7 @@ from accounts.models import Notification, User
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)
+    return Notification.objects.visible_to(user)
 
 
 def unread_notification_count(user: User) -> int:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from custos.append_only import Guard
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 GENESIS_HASH = "0" * 64
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def visible_to(self, user: User) -> AuditEventQuerySet:
+        """The whole trail for unit admins; nothing for anyone else."""
+        if user.is_authenticated and user.has_role(Role.UNIT_ADMIN):
+            return self.all()
+        return self.none()
 
 
 class AuditEvent(models.Model):
@@ -45,6 +59,8 @@ class AuditEvent(models.Model):
     chain_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
     hash = models.CharField(_("hash"), max_length=64, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")

@@ -5,15 +5,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import User
-from accounts.roles import Role
 from audit.models import AuditEvent
 
 
 def audit_events_visible_to(user: User) -> QuerySet[AuditEvent]:
     """The whole trail for unit admins; nothing for anyone else."""
-    if user.has_role(Role.UNIT_ADMIN):
-        return AuditEvent.objects.all()
-    return AuditEvent.objects.none()
+    return AuditEvent.objects.visible_to(user)
 
 
 def recent_activity_of(user: User, *, limit: int = 10) -> QuerySet[AuditEvent]:
