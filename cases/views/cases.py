@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Page
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +22,7 @@ from cases.forms import (
     TransitionForm,
 )
 from cases.views.common import GET_POST, case_page, case_read, content_access
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 
 
@@ -71,17 +70,13 @@ def case_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @GET_POST
 def case_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
-        try:
-            case = services.case_create(
-                actor=request.user, crimes=form.cleaned_data["crimes"], **data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
-            return redirect("cases:detail", pk=case.pk)
+    opened = form_service(
+        request, form, lambda: services.case_create(actor=request.user, **form.cleaned_data)
+    )
+    if opened:
+        case = opened.value
+        messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+        return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/case_form.html", {"form": form})
 
 
@@ -110,17 +105,13 @@ def case_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CHANGE)
     # A copy: a ModelForm writes into its instance while validating.
     form = CaseForm(request.POST or None, instance=copy.copy(access.case), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
-        try:
-            services.case_update(
-                case=access.case, actor=request.user, crimes=form.cleaned_data["crimes"], **data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The case has been saved."))
-            return redirect("cases:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.case_update(case=access.case, actor=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("The case has been saved."))
+        return redirect("cases:detail", pk=pk)
     return case_page(request, "cases/case_form.html", access, "overview", form=form)
 
 
@@ -129,17 +120,16 @@ def case_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def case_transition_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = selectors.case_access(request.user, pk, P.CHANGE_STATUS)
     form = TransitionForm(request.POST or None, case=access.case, role=access.role)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.case_transition(
-                case=access.case,
-                actor=request.user,
-                to_status=form.cleaned_data["to_status"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The status has been changed."))
-            return redirect("cases:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.case_transition(
+            case=access.case,
+            actor=request.user,
+            to_status=form.cleaned_data["to_status"],
+            reason=form.cleaned_data["reason"],
+        ),
+    ):
+        messages.success(request, _("The status has been changed."))
+        return redirect("cases:detail", pk=pk)
     return case_page(request, "cases/case_transition.html", access, "overview", form=form)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from cases.forms import (
     IncidentForm,
 )
 from cases.views.common import GET_POST, case_page, case_read, content_access
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 
 
@@ -38,17 +37,14 @@ def incident_list_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 def incident_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     form = IncidentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
-        try:
-            incident = services.incident_create(
-                case=access.case, actor=request.user, crimes=form.cleaned_data["crimes"], **data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Incident recorded."))
-            return redirect("cases:incident_detail", pk=pk, incident_pk=incident.pk)
+    recorded = form_service(
+        request,
+        form,
+        lambda: services.incident_create(case=access.case, actor=request.user, **form.cleaned_data),
+    )
+    if recorded:
+        messages.success(request, _("Incident recorded."))
+        return redirect("cases:incident_detail", pk=pk, incident_pk=recorded.value.pk)
     return case_page(request, "cases/incident_form.html", access, "incidents", form=form)
 
 
@@ -69,17 +65,15 @@ def incident_edit_view(
     access = content_access(request, pk, P.CONTRIBUTE)
     incident = selectors.incident_get(access.case, incident_pk)
     form = IncidentForm(request.POST or None, instance=copy.copy(incident))
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "crimes"}
-        try:
-            services.incident_update(
-                incident=incident, actor=request.user, crimes=form.cleaned_data["crimes"], **data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Incident saved."))
-            return redirect("cases:incident_detail", pk=pk, incident_pk=incident.pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.incident_update(
+            incident=incident, actor=request.user, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, _("Incident saved."))
+        return redirect("cases:incident_detail", pk=pk, incident_pk=incident.pk)
     return case_page(
         request, "cases/incident_form.html", access, "incidents", form=form, incident=incident
     )

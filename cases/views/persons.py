@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -28,9 +28,10 @@ from cases.forms import (
     PersonForm,
     ProtectionForm,
 )
+from cases.models import CasePerson
 from cases.views.common import GET_POST, case_page, case_read, content_access
 from custos.csv import csv_response
-from custos.forms import SearchForm, add_service_errors
+from custos.forms import SearchForm, form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.views import confirm_action
 
@@ -87,25 +88,24 @@ def person_csv_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseB
 def person_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
     form = NewPersonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def add() -> CasePerson:
         data = form.cleaned_data
-        person_data = {k: data[k] for k in services.PERSON_FIELDS}
-        try:
-            case_person = services.case_person_add(
-                case=access.case,
-                actor=request.user,
-                role=data["role"],
-                names=form.names(),
-                notes=data["notes"],
-                protect=data["protect"],
-                measures=data["measures"],
-                **person_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Person recorded."))
-            return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
+        return services.case_person_add(
+            case=access.case,
+            actor=request.user,
+            role=data["role"],
+            names=form.names(),
+            notes=data["notes"],
+            protect=data["protect"],
+            measures=data["measures"],
+            **{k: data[k] for k in services.PERSON_FIELDS},
+        )
+
+    added = form_service(request, form, add)
+    if added:
+        messages.success(request, _("Person recorded."))
+        return redirect("cases:person_detail", pk=pk, person_pk=added.value.pk)
     return case_page(request, "cases/person_form.html", access, "persons", form=form)
 
 
@@ -130,22 +130,22 @@ def person_link_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         names=True,
     )
     form = LinkPersonForm(request.POST or None, candidates=candidates)
-    if request.method == "POST" and form.is_valid():
+
+    def add() -> CasePerson:
         data = form.cleaned_data
-        try:
-            case_person = services.case_person_add(
-                case=access.case,
-                actor=request.user,
-                role=data["role"],
-                person=form.candidates[data["person"]],
-                protect=data["protect"],
-                measures=data["measures"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Person added to the case."))
-            return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
+        return services.case_person_add(
+            case=access.case,
+            actor=request.user,
+            role=data["role"],
+            person=form.candidates[data["person"]],
+            protect=data["protect"],
+            measures=data["measures"],
+        )
+
+    added = form_service(request, form, add)
+    if added:
+        messages.success(request, _("Person added to the case."))
+        return redirect("cases:person_detail", pk=pk, person_pk=added.value.pk)
     return case_page(
         request,
         "cases/person_link.html",
@@ -194,26 +194,25 @@ def person_edit_view(request: AuthenticatedHttpRequest, pk: int, person_pk: int)
         form = PersonForm(request.POST or None, instance=person, initial=initial)
     else:
         form = CasePersonForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> CasePerson:
         data = form.cleaned_data
         shared_data = (
             {"names": form.names(), **{k: data[k] for k in services.PERSON_FIELDS}}
             if isinstance(form, PersonForm)
             else {}
         )
-        try:
-            services.case_person_update(
-                case_person=case_person,
-                actor=request.user,
-                role=data["role"],
-                notes=data["notes"],
-                **shared_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Person saved."))
-            return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
+        return services.case_person_update(
+            case_person=case_person,
+            actor=request.user,
+            role=data["role"],
+            notes=data["notes"],
+            **shared_data,
+        )
+
+    if form_service(request, form, save):
+        messages.success(request, _("Person saved."))
+        return redirect("cases:person_detail", pk=pk, person_pk=case_person.pk)
     return case_page(
         request, "cases/person_form.html", access, "persons", form=form, row=row, shared=shared
     )
@@ -253,16 +252,15 @@ def person_grants_view(request: AuthenticatedHttpRequest, pk: int, person_pk: in
         pk__in=[u.pk for u in holders] + [request.user.pk]
     )
     form = GrantForm(request.POST or None, candidates=candidates)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.identity_grant(
-                case_person=row.case_person, actor=request.user, user=form.cleaned_data["user"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Identity granted."))
-            return redirect("cases:person_grants", pk=pk, person_pk=person_pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.identity_grant(
+            case_person=row.case_person, actor=request.user, user=form.cleaned_data["user"]
+        ),
+    ):
+        messages.success(request, _("Identity granted."))
+        return redirect("cases:person_grants", pk=pk, person_pk=person_pk)
     return case_page(
         request,
         "cases/person_grants.html",

@@ -23,7 +23,7 @@ from cases.forms import (
 )
 from cases.models import Case
 from cases.views.common import GET_POST
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.views import confirm_action
 
@@ -56,19 +56,18 @@ def team_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def _team_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, access = selectors.case_team_access(request.user, pk)
     form = TeamMemberForm(request.POST or None, candidates=_team_candidates(case))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.case_member_add(
-                case=case,
-                actor=request.user,
-                user=form.cleaned_data["user"],
-                role=form.cleaned_data["role"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Team member added."))
-            return redirect("cases:team", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.case_member_add(
+            case=case,
+            actor=request.user,
+            user=form.cleaned_data["user"],
+            role=form.cleaned_data["role"],
+        ),
+    ):
+        messages.success(request, _("Team member added."))
+        return redirect("cases:team", pk=pk)
     context = {"case": case, "form": form, "members": selectors.team(case), "tab": "team", "P": P}
     if access is not None:
         context["access"] = access
@@ -114,19 +113,18 @@ def team_admin_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 def break_glass_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=pk)
     form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.break_glass_open(
-                case=case,
-                actor=request.user,
-                justification=form.cleaned_data["justification"],
-                hours=form.cleaned_data["hours"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.warning(
-                request, _("Break-glass access opened. It is recorded and the case leads are told.")
-            )
-            return redirect("cases:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.break_glass_open(
+            case=case,
+            actor=request.user,
+            justification=form.cleaned_data["justification"],
+            hours=form.cleaned_data["hours"],
+        ),
+    ):
+        messages.warning(
+            request, _("Break-glass access opened. It is recorded and the case leads are told.")
+        )
+        return redirect("cases:detail", pk=pk)
     return render(request, "cases/break_glass.html", {"case": case, "form": form})
