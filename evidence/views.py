@@ -30,7 +30,7 @@ from audit.services import audit_read, search_audited
 from cases import permissions as P
 from cases.selectors import CaseAccess, case_access, person_rows
 from cases.services import case_read_record
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
 from custos.views import confirm_action
@@ -44,6 +44,7 @@ from evidence.forms import (
     RegisterFilterForm,
     TransferForm,
 )
+from evidence.models import CustodyEvent
 from evidence.services import fixity
 from evidence.uploads import HashingUploadHandler
 
@@ -187,22 +188,21 @@ def item_create_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpRes
         case=access.case,
         actor=request.user,
     )
-    if request.method == "POST" and not _upload_error(request, form) and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "upload"}
-        try:
-            item, added = services.item_create(
-                case=access.case, actor=request.user, upload=form.cleaned_data.get("upload"), **data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(exhibit)s registered. You are its custodian.") % {"exhibit": item.exhibit},
-            )
-            if added and added.duplicate_of:
-                _warn_duplicate(request, added)
-            return redirect("evidence:detail", pk=item.pk)
+    _upload_error(request, form)
+    created = form_service(
+        request,
+        form,
+        lambda: services.item_create(case=access.case, actor=request.user, **form.cleaned_data),
+    )
+    if created:
+        item, added = created.value
+        messages.success(
+            request,
+            _("%(exhibit)s registered. You are its custodian.") % {"exhibit": item.exhibit},
+        )
+        if added and added.duplicate_of:
+            _warn_duplicate(request, added)
+        return redirect("evidence:detail", pk=item.pk)
     return _page(request, "evidence/item_form.html", access, form=form, upload_form=True)
 
 
@@ -251,14 +251,13 @@ def item_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     form.fields.pop("storage_location")
     form.fields.pop("seal_numbers")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.item_update(item=item, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("evidence:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.item_update(item=item, actor=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("evidence:detail", pk=pk)
     return _page(request, "evidence/item_form.html", access, form=form, item=item)
 
 
@@ -270,25 +269,27 @@ def file_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = FileForm(
         request.POST or None, request.FILES or None, files_of_item=readable.files.readable
     )
-    if request.method == "POST" and not _upload_error(request, form) and form.is_valid():
-        try:
-            added = services.file_add(
-                item=item,
-                actor=request.user,
-                upload=form.cleaned_data["upload"],
-                role=form.cleaned_data["role"],
-                derived_from=form.cleaned_data["derived_from"],
-                method=form.cleaned_data["method"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("File stored. SHA-256 %(hash)s") % {"hash": added.file.blob.sha256}
-            )
-            if added.duplicate_of:
-                _warn_duplicate(request, added)
-            return redirect("evidence:detail", pk=pk)
+    _upload_error(request, form)
+    stored = form_service(
+        request,
+        form,
+        lambda: services.file_add(
+            item=item,
+            actor=request.user,
+            upload=form.cleaned_data["upload"],
+            role=form.cleaned_data["role"],
+            derived_from=form.cleaned_data["derived_from"],
+            method=form.cleaned_data["method"],
+        ),
+    )
+    if stored:
+        added = stored.value
+        messages.success(
+            request, _("File stored. SHA-256 %(hash)s") % {"hash": added.file.blob.sha256}
+        )
+        if added.duplicate_of:
+            _warn_duplicate(request, added)
+        return redirect("evidence:detail", pk=pk)
     return _page(
         request,
         "evidence/file_form.html",
@@ -317,22 +318,21 @@ def transfer_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         .order_by("username")
     )
     form = TransferForm(request.POST or None, recipients=recipients)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.transfer_initiate(
-                item=item,
-                actor=request.user,
-                to_user=form.cleaned_data["to_user"],
-                purpose=form.cleaned_data["purpose"],
-                notes=form.cleaned_data["notes"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Hand-over started: the item is in transit until the recipient accepts.")
-            )
-            return redirect("evidence:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.transfer_initiate(
+            item=item,
+            actor=request.user,
+            to_user=form.cleaned_data["to_user"],
+            purpose=form.cleaned_data["purpose"],
+            notes=form.cleaned_data["notes"],
+        ),
+    ):
+        messages.success(
+            request, _("Hand-over started: the item is in transit until the recipient accepts.")
+        )
+        return redirect("evidence:detail", pk=pk)
     return _page(request, "evidence/transfer_form.html", access, form=form, item=item)
 
 
@@ -341,26 +341,23 @@ def transfer_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def transfer_accept_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     transfer, access = selectors.transfer_access(request.user, pk)
     form = AcceptForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def accept() -> CustodyEvent:
         user = authenticate(
             request, username=request.user.get_username(), password=form.cleaned_data["password"]
         )
         if user is None or user.pk != request.user.pk:
-            form.add_error("password", _("The password is not correct."))
-        else:
-            try:
-                services.transfer_accept(
-                    transfer=transfer, actor=request.user, location=form.cleaned_data["location"]
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("You are now the custodian of %(exhibit)s.")
-                    % {"exhibit": transfer.item.exhibit},
-                )
-                return redirect("evidence:detail", pk=transfer.item_id)
+            raise ValidationError({"password": _("The password is not correct.")})
+        return services.transfer_accept(
+            transfer=transfer, actor=request.user, location=form.cleaned_data["location"]
+        )
+
+    if form_service(request, form, accept):
+        messages.success(
+            request,
+            _("You are now the custodian of %(exhibit)s.") % {"exhibit": transfer.item.exhibit},
+        )
+        return redirect("evidence:detail", pk=transfer.item_id)
     return _page(
         request,
         "evidence/transfer_accept.html",
@@ -387,14 +384,13 @@ def transfer_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 def custody_event_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
     form = CustodyEventForm(request.POST or None, item=item)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.custody_record(item=item, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Custody event recorded."))
-            return redirect("evidence:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.custody_record(item=item, actor=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("Custody event recorded."))
+        return redirect("evidence:detail", pk=pk)
     return _page(request, "evidence/custody_form.html", access, form=form, item=item)
 
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from cases import permissions as P
 from cases.models import Case
 from cases.selectors import CaseAccess, PersonRow, case_access, person_rows
 from custos.csv import csv_response
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from evidence.models import Allegation, EvidenceLink
 from evidence.proof import selectors, services
@@ -89,16 +88,16 @@ def allegation_create_view(request: AuthenticatedHttpRequest, case_pk: int) -> H
     access = case_access(request.user, case_pk, P.CONTRIBUTE)
     persons = person_rows(request.user, access.case)
     form = AllegationForm(request.POST or None, case=access.case, persons=persons)
-    if request.method == "POST" and form.is_valid():
-        try:
-            allegation = services.allegation_create(
-                case=access.case, actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Allegation recorded. Link evidence to its elements."))
-            return redirect(_matrix_url(allegation))
+    recorded = form_service(
+        request,
+        form,
+        lambda: services.allegation_create(
+            case=access.case, actor=request.user, **form.cleaned_data
+        ),
+    )
+    if recorded:
+        messages.success(request, _("Allegation recorded. Link evidence to its elements."))
+        return redirect(_matrix_url(recorded.value))
     return _page(request, "evidence/proof_allegation_form.html", access, form=form)
 
 
@@ -109,16 +108,15 @@ def allegation_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     form = AllegationForm(
         request.POST or None, case=access.case, persons=persons, allegation=allegation
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.allegation_update(
-                allegation=allegation, actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Allegation saved."))
-            return redirect(_matrix_url(allegation))
+    if form_service(
+        request,
+        form,
+        lambda: services.allegation_update(
+            allegation=allegation, actor=request.user, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, _("Allegation saved."))
+        return redirect(_matrix_url(allegation))
     return _page(
         request, "evidence/proof_allegation_form.html", access, form=form, allegation=allegation
     )
@@ -173,11 +171,12 @@ def _preselected(request: AuthenticatedHttpRequest, allegation: Allegation) -> s
 
 
 def _linked(request: AuthenticatedHttpRequest, form: LinkForm | ItemLinkForm, **about: Any) -> bool:
-    """Creates the link a valid form describes (``about``: the item, and the allegation when
-    the page is the allegation's); the service's errors go on the form."""
-    data = form.cleaned_data
-    try:
-        services.link_create(
+    """Creates the link a valid POSTed form describes (``about``: the item, and the allegation
+    when the page is the allegation's); the service's errors go on the form."""
+
+    def link() -> EvidenceLink:
+        data = form.cleaned_data
+        return services.link_create(
             actor=request.user,
             assessment=data["assessment"],
             locator=data["locator"],
@@ -185,8 +184,8 @@ def _linked(request: AuthenticatedHttpRequest, form: LinkForm | ItemLinkForm, **
             **about,
             **data["target"],
         )
-    except ValidationError as error:
-        add_service_errors(form, error)
+
+    if not form_service(request, form, link):
         return False
     messages.success(request, _("Evidence linked."))
     return True
@@ -226,7 +225,7 @@ def item_link_view(request: AuthenticatedHttpRequest, item_pk: int) -> HttpRespo
         allegations = [a for a in allegations if a.pk == int(only)]
     labels = {pk: row.label for pk, row in _suspects(request, access).items()}
     form = ItemLinkForm(request.POST or None, allegations=allegations, suspect_labels=labels)
-    if request.method == "POST" and form.is_valid() and _linked(request, form, item=item):
+    if _linked(request, form, item=item):
         return redirect("evidence:detail", pk=item.pk)
     return _page(
         request,
@@ -253,14 +252,11 @@ def _link_change(
     """A change to a link (a new version, or its withdrawal) by a contributor, with the reason."""
     link, access = selectors.link_access(request.user, pk, P.CONTRIBUTE)
     form = make_form(link)
-    if request.method == "POST" and form.is_valid():
-        try:
-            change(link=link, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, done)
-            return redirect(_matrix_url(link.allegation))
+    if form_service(
+        request, form, lambda: change(link=link, actor=request.user, **form.cleaned_data)
+    ):
+        messages.success(request, done)
+        return redirect(_matrix_url(link.allegation))
     return _page(
         request,
         "evidence/proof_link_change.html",
