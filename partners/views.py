@@ -24,7 +24,7 @@ from audit.services import audit_read, search_audited
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from custos.views import confirm_action
@@ -111,17 +111,16 @@ def organisation_form_view(
 ) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk) if pk else None
     form = OrganisationForm(request.POST or None, instance=org)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "networks"}
-        try:
-            saved = services.organisation_save(
-                actor=request.user, organisation=org, networks=form.cleaned_data["networks"], **data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Partner saved."))
-            return redirect("partners:detail", pk=saved.pk)
+    saved = form_service(
+        request,
+        form,
+        lambda: services.organisation_save(
+            actor=request.user, organisation=org, **form.cleaned_data
+        ),
+    )
+    if saved:
+        messages.success(request, _("Partner saved."))
+        return redirect("partners:detail", pk=saved.value.pk)
     return render(request, "partners/partner_form.html", {"form": form, "org": org})
 
 
@@ -153,20 +152,13 @@ def _agreement_adder(request: AuthenticatedHttpRequest, pk: int) -> None:
 def agreement_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
     form = AgreementForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "document"}
-        try:
-            services.agreement_add(
-                actor=request.user,
-                organisation=org,
-                document=form.cleaned_data.get("document"),
-                **data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Agreement recorded."))
-            return redirect("partners:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.agreement_add(actor=request.user, organisation=org, **form.cleaned_data),
+    ):
+        messages.success(request, _("Agreement recorded."))
+        return redirect("partners:detail", pk=pk)
     return render(
         request,
         "partners/simple_form.html",
@@ -203,20 +195,21 @@ def agreement_document_view(request: AuthenticatedHttpRequest, pk: int) -> HttpR
 def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = selectors.organisation_get(request.user, pk)
     form = InvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            # The token goes to the invitee's address only: the admin never sees the link.
-            invitation, _token = services.invitation_create(
-                actor=request.user, organisation=org, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return render(
-                request,
-                "partners/invitation_sent.html",
-                {"org": org, "invitation": invitation},
-            )
+    created = form_service(
+        request,
+        form,
+        lambda: services.invitation_create(
+            actor=request.user, organisation=org, **form.cleaned_data
+        ),
+    )
+    if created:
+        # The token goes to the invitee's address only: the admin never sees the link.
+        invitation, _token = created.value
+        return render(
+            request,
+            "partners/invitation_sent.html",
+            {"org": org, "invitation": invitation},
+        )
     return render(
         request,
         "partners/simple_form.html",
@@ -234,20 +227,20 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None or not invitation.is_usable:
         return render(request, "partners/invitation_invalid.html", status=410)
     form = AcceptInvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.invitation_accept(
-                token=token,
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password1"],
-                language=translation.get_language(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome. Now protect your account with a second factor."))
-            return redirect("accounts:2fa_setup")
+    accepted = form_service(
+        request,
+        form,
+        lambda: services.invitation_accept(
+            token=token,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password1"],
+            language=translation.get_language(),
+        ),
+    )
+    if accepted:
+        login(request, accepted.value, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome. Now protect your account with a second factor."))
+        return redirect("accounts:2fa_setup")
     return render(
         request, "partners/invitation_accept.html", {"form": form, "invitation": invitation}
     )
@@ -271,14 +264,13 @@ def share_create_view(request: AuthenticatedHttpRequest, case_pk: int) -> HttpRe
 def _shares_page(request: AuthenticatedHttpRequest, case_pk: int, *, sharing: bool) -> HttpResponse:
     access = case_access(request.user, case_pk, P.CHANGE if sharing else P.VIEW)
     form = ShareForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.share_create(case=access.case, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The case is shared."))
-            return redirect("partners:case_shares", case_pk=case_pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.share_create(case=access.case, actor=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("The case is shared."))
+        return redirect("partners:case_shares", case_pk=case_pk)
     if request.method == "GET":
         case_read_record(access=access, actor=request.user, page="sharing")
     shares = selectors.shares_of_case(access.case)

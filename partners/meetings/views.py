@@ -4,10 +4,9 @@ a meeting the user may not see, 403 for an action their role does not allow."""
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import role_required
 from audit.services import audit_read
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from partners.meetings import selectors, services
@@ -26,12 +25,6 @@ from partners.meetings.forms import ActionForm, MeetingFilterForm, MeetingForm
 from partners.models import Meeting
 
 GET_POST = require_http_methods(["GET", "POST"])
-
-
-def _form_data(form: MeetingForm) -> dict[str, Any]:
-    data = dict(form.cleaned_data)
-    data.pop("minutes", None)
-    return data
 
 
 @role_required(*selectors.LIST_ROLES)
@@ -74,16 +67,12 @@ def _meeting_manager(request: AuthenticatedHttpRequest, pk: int) -> None:
 @GET_POST
 def meeting_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MeetingForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = services.meeting_create(
-                actor=request.user, minutes=form.cleaned_data.get("minutes"), **_form_data(form)
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The meeting has been recorded."))
-            return redirect("meetings:detail", pk=meeting.pk)
+    recorded = form_service(
+        request, form, lambda: services.meeting_create(actor=request.user, **form.cleaned_data)
+    )
+    if recorded:
+        messages.success(request, _("The meeting has been recorded."))
+        return redirect("meetings:detail", pk=recorded.value.pk)
     return render(request, "partners/meeting_form.html", {"form": form})
 
 
@@ -132,19 +121,13 @@ def meeting_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         raise PermissionDenied
     # A copy: a ModelForm writes into its instance while validating.
     form = MeetingForm(request.POST or None, request.FILES or None, instance=copy.copy(meeting))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.meeting_update(
-                meeting=meeting,
-                actor=request.user,
-                minutes=form.cleaned_data.get("minutes"),
-                **_form_data(form),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The meeting has been saved."))
-            return redirect("meetings:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.meeting_update(meeting=meeting, actor=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("The meeting has been saved."))
+        return redirect("meetings:detail", pk=pk)
     return render(request, "partners/meeting_form.html", {"form": form, "meeting": meeting})
 
 
@@ -154,14 +137,13 @@ def action_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not selectors.may_manage(request.user):
         raise PermissionDenied
     form = ActionForm(request.POST, meeting=meeting, prefix="action")
-    if form.is_valid():
-        try:
-            services.action_add(meeting=meeting, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The follow-up action has been added."))
-            return redirect("meetings:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.action_add(meeting=meeting, actor=request.user, **form.cleaned_data),
+    ):
+        messages.success(request, _("The follow-up action has been added."))
+        return redirect("meetings:detail", pk=pk)
     return _detail_page(request, meeting, form)
 
 

@@ -32,10 +32,11 @@ from audit.services import audit_read
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
-from custos.forms import add_service_errors
+from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
 from custos.views import confirm_action
+from partners.models import Package
 from partners.packages import selectors, services
 from partners.packages.forms import (
     PackageDecisionForm,
@@ -89,25 +90,25 @@ def _request_form(
     request: AuthenticatedHttpRequest, *, case, share, for_liaison: bool, back: str
 ) -> HttpResponse:
     form = PackageRequestForm(request.POST or None, case=case, for_liaison=for_liaison)
-    if request.method == "POST" and form.is_valid():
+
+    def request_package() -> Package:
         data = form.cleaned_data
-        try:
-            package = services.package_request(
-                actor=request.user,
-                case=case,
-                share=share,
-                purpose=data["purpose"],
-                purpose_detail=data["purpose_detail"],
-                recipient=data.get("recipient", ""),
-                language=data["language"],
-                deadline=data["deadline"],
-                scope=services.Scope(**form.scope_kwargs()),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The package is requested. The case lead decides."))
-            return redirect("packages:detail", pk=package.pk)
+        return services.package_request(
+            actor=request.user,
+            case=case,
+            share=share,
+            purpose=data["purpose"],
+            purpose_detail=data["purpose_detail"],
+            recipient=data.get("recipient", ""),
+            language=data["language"],
+            deadline=data["deadline"],
+            scope=services.Scope(**form.scope_kwargs()),
+        )
+
+    requested = form_service(request, form, request_package)
+    if requested:
+        messages.success(request, _("The package is requested. The case lead decides."))
+        return redirect("packages:detail", pk=requested.value.pk)
     return render(
         request,
         "partners/package_form.html",
@@ -176,28 +177,29 @@ def decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         can_disclose=access.can_disclose,
         level=level,
     )
-    if request.method == "POST" and form.is_valid():
+
+    def decide() -> str:
+        """Approves or rejects; the message to show."""
         data = form.cleaned_data
-        try:
-            if data["decision"] == PackageDecisionForm.APPROVE:
-                justification = data.get("justification", "")
-                services.package_approve(
-                    package=package,
-                    actor=request.user,
-                    reason=data["reason"],
-                    disclosures=[(cp, justification) for cp in data.get("disclose") or ()],
-                    recipients=list(data.get("recipients") or ()),
-                    declassify_to=data.get("declassify_to"),
-                    declassification_reason=data.get("declassification_reason", ""),
-                )
-                messages.success(request, _("Approved: the package is queued for rendering."))
-            else:
-                services.package_reject(package=package, actor=request.user, reason=data["reason"])
-                messages.success(request, _("The request is rejected."))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return redirect("packages:detail", pk=package.pk)
+        if data["decision"] == PackageDecisionForm.APPROVE:
+            justification = data.get("justification", "")
+            services.package_approve(
+                package=package,
+                actor=request.user,
+                reason=data["reason"],
+                disclosures=[(cp, justification) for cp in data.get("disclose") or ()],
+                recipients=list(data.get("recipients") or ()),
+                declassify_to=data.get("declassify_to"),
+                declassification_reason=data.get("declassification_reason", ""),
+            )
+            return _("Approved: the package is queued for rendering.")
+        services.package_reject(package=package, actor=request.user, reason=data["reason"])
+        return _("The request is rejected.")
+
+    decided = form_service(request, form, decide)
+    if decided:
+        messages.success(request, decided.value)
+        return redirect("packages:detail", pk=package.pk)
     return render(
         request,
         "partners/package_decide.html",
@@ -210,16 +212,15 @@ def decide_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = _decider_access(request, pk)
     form = PackageRevokeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.package_revoke(
-                package=access.package, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The package is revoked."))
-            return redirect("packages:detail", pk=pk)
+    if form_service(
+        request,
+        form,
+        lambda: services.package_revoke(
+            package=access.package, actor=request.user, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        messages.success(request, _("The package is revoked."))
+        return redirect("packages:detail", pk=pk)
     return render(
         request, "partners/package_revoke.html", {"package": access.package, "form": form}
     )
