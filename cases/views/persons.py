@@ -5,6 +5,7 @@ shown is an audited read."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -29,6 +30,7 @@ from cases.forms import (
     ProtectionForm,
 )
 from cases.models import CasePerson
+from cases.selectors import CaseAccess
 from cases.views.common import GET_POST, case_page, case_read, content_access
 from custos.csv import csv_response
 from custos.forms import SearchForm, form_service
@@ -84,6 +86,21 @@ def person_csv_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseB
     return csv_response([header, *lines], filename=f"{access.case.reference}-persons.csv")
 
 
+def _case_person_add(
+    request: AuthenticatedHttpRequest, access: CaseAccess, data: dict[str, Any], **person: Any
+) -> CasePerson:
+    """Adds a person (a new one, or one of another case) with the role and protection the form
+    gave."""
+    return services.case_person_add(
+        case=access.case,
+        actor=request.user,
+        role=data["role"],
+        protect=data["protect"],
+        measures=data["measures"],
+        **person,
+    )
+
+
 @GET_POST
 def person_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = content_access(request, pk, P.CONTRIBUTE)
@@ -91,15 +108,9 @@ def person_create_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 
     def add() -> CasePerson:
         data = form.cleaned_data
-        return services.case_person_add(
-            case=access.case,
-            actor=request.user,
-            role=data["role"],
-            names=form.names(),
-            notes=data["notes"],
-            protect=data["protect"],
-            measures=data["measures"],
-            **{k: data[k] for k in services.PERSON_FIELDS},
+        person = {k: data[k] for k in services.PERSON_FIELDS}
+        return _case_person_add(
+            request, access, data, names=form.names(), notes=data["notes"], **person
         )
 
     added = form_service(request, form, add)
@@ -130,19 +141,13 @@ def person_link_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         names=True,
     )
     form = LinkPersonForm(request.POST or None, candidates=candidates)
-
-    def add() -> CasePerson:
-        data = form.cleaned_data
-        return services.case_person_add(
-            case=access.case,
-            actor=request.user,
-            role=data["role"],
-            person=form.candidates[data["person"]],
-            protect=data["protect"],
-            measures=data["measures"],
-        )
-
-    added = form_service(request, form, add)
+    added = form_service(
+        request,
+        form,
+        lambda: _case_person_add(
+            request, access, form.cleaned_data, person=form.candidates[form.cleaned_data["person"]]
+        ),
+    )
     if added:
         messages.success(request, _("Person added to the case."))
         return redirect("cases:person_detail", pk=pk, person_pk=added.value.pk)
