@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Role
 from accounts.selectors import has_second_factor, notifications_for
@@ -22,6 +22,9 @@ from audit.selectors import recent_activity_of
 from custos.http import AuthenticatedHttpRequest
 
 logger = logging.getLogger(__name__)
+
+# A form page: shown on GET, submitted on POST; any other method is refused (405).
+GET_POST = require_http_methods(["GET", "POST"])
 
 
 def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import Clearance, User
@@ -33,7 +33,7 @@ from cases.services import case_read_record
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
-from custos.views import confirm_action
+from custos.views import GET_POST, confirm_action
 from evidence import selectors, services
 from evidence.forms import (
     AcceptForm,
@@ -47,9 +47,6 @@ from evidence.forms import (
 from evidence.models import CustodyEvent
 from evidence.services import fixity
 from evidence.uploads import HashingUploadHandler
-
-GET_POST = require_http_methods(["GET", "POST"])
-
 
 CUSTODY_LOG_PAGE = 25  # custody events per page of an item
 

@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from accounts.decorators import recent_login_required, role_required
 from accounts.roles import STAFF_ROLES, Role
@@ -27,7 +27,7 @@ from cases.services import case_read_record
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
-from custos.views import confirm_action
+from custos.views import GET_POST, confirm_action
 from partners import selectors, services
 from partners.forms import (
     AcceptInvitationForm,
@@ -42,7 +42,6 @@ from partners.meetings.selectors import meetings_visible_to
 from partners.models import Agreement, CaseShare
 from partners.packages.selectors import package_list_for
 
-GET_POST = require_http_methods(["GET", "POST"])
 STAFF = role_required(*STAFF_ROLES)
 UNIT_ADMIN = role_required(Role.UNIT_ADMIN)
 

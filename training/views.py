@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import Role
@@ -22,6 +22,7 @@ from custos.csv import csv_response
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
+from custos.views import GET_POST
 from training import selectors, services
 from training.forms import (
     ApplicationForm,
@@ -33,7 +34,6 @@ from training.forms import (
 )
 from training.models import APPLICANT_ROLES, Application, Certificate, Course
 
-GET_POST = require_http_methods(["GET", "POST"])
 CATALOGUE = role_required(*APPLICANT_ROLES)
 TRAINING_ADMIN = role_required(Role.TRAINING_ADMIN)
 STATISTICS = role_required(Role.TRAINING_ADMIN, Role.UNIT_ADMIN)

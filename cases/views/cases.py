@@ -21,9 +21,10 @@ from cases.forms import (
     CaseForm,
     TransitionForm,
 )
-from cases.views.common import GET_POST, case_page, case_read, content_access
+from cases.views.common import case_page, case_read, content_access
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
+from custos.views import GET_POST
 
 
 @require_GET

@@ -6,15 +6,12 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
 
 from cases import permissions as P
 from cases import selectors, services
 from cases.frozen import CaseFrozen
 from cases.selectors import CaseAccess, PersonRow
 from custos.http import AuthenticatedHttpRequest
-
-GET_POST = require_http_methods(["GET", "POST"])
 
 
 def content_access(request: AuthenticatedHttpRequest, pk: int, perm: str) -> CaseAccess:

@@ -15,8 +15,9 @@ from cases.forms import (
 )
 from cases.models import CaseNote
 from cases.selectors import CaseAccess
-from cases.views.common import GET_POST, case_page, case_read, content_access, content_require
+from cases.views.common import case_page, case_read, content_access, content_require
 from custos.http import AuthenticatedHttpRequest
+from custos.views import GET_POST
 
 
 @GET_POST

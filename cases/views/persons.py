@@ -31,11 +31,11 @@ from cases.forms import (
 )
 from cases.models import CasePerson
 from cases.selectors import CaseAccess
-from cases.views.common import GET_POST, case_page, case_read, content_access
+from cases.views.common import case_page, case_read, content_access
 from custos.csv import csv_response
 from custos.forms import SearchForm, form_service
 from custos.http import AuthenticatedHttpRequest
-from custos.views import confirm_action
+from custos.views import GET_POST, confirm_action
 
 
 @require_GET

@@ -22,10 +22,9 @@ from cases.forms import (
     TeamMemberForm,
 )
 from cases.models import Case
-from cases.views.common import GET_POST
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
-from custos.views import confirm_action
+from custos.views import GET_POST, confirm_action
 
 
 def _team_candidates(case: Case):

@@ -13,7 +13,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from audit.services import audit_read
 from cases import permissions as P
@@ -22,12 +22,11 @@ from cases.selectors import CaseAccess, PersonRow, case_access, person_rows
 from custos.csv import csv_response
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
+from custos.views import GET_POST
 from evidence.models import Allegation, EvidenceLink
 from evidence.proof import selectors, services
 from evidence.proof.forms import AllegationForm, ItemLinkForm, LinkForm, ReviseForm, WithdrawForm
 from evidence.selectors import item_access
-
-GET_POST = require_http_methods(["GET", "POST"])
 
 
 def _page(

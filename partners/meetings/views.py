@@ -13,18 +13,17 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from audit.services import audit_read
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
+from custos.views import GET_POST
 from partners.meetings import selectors, services
 from partners.meetings.forms import ActionForm, MeetingFilterForm, MeetingForm
 from partners.models import Meeting
-
-GET_POST = require_http_methods(["GET", "POST"])
 
 
 @role_required(*selectors.LIST_ROLES)

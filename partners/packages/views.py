@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from accounts.decorators import recent_login_required, role_required
 from accounts.models import Clearance
@@ -35,7 +35,7 @@ from cases.services import case_read_record
 from custos.forms import form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
-from custos.views import confirm_action
+from custos.views import GET_POST, confirm_action
 from partners.models import Package
 from partners.packages import selectors, services
 from partners.packages.forms import (
@@ -46,7 +46,6 @@ from partners.packages.forms import (
 )
 from partners.packages.pdf import verify
 
-GET_POST = require_http_methods(["GET", "POST"])
 STAFF_OR_LIAISON = role_required(*STAFF_ROLES, Role.TRIBUNAL_LIAISON)
 
 
