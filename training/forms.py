@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, Role
 from training.models import Application, Course, Module, Session
-from training.services import session_date_errors
+from training.services import SESSION_FIELDS, session_date_errors
 
 # Who may teach a session: the unit's staff.
 TRAINER_ROLES = (*STAFF_ROLES, Role.TRAINING_ADMIN)
@@ -111,6 +111,9 @@ class TrainerChoiceField(forms.ModelMultipleChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
+_AFTER_CAPACITY = SESSION_FIELDS.index("capacity") + 1
+
+
 class SessionForm(forms.ModelForm):
     trainers = TrainerChoiceField(
         queryset=User.objects.none(),
@@ -122,20 +125,8 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = [
-            "course",
-            "start_date",
-            "end_date",
-            "online",
-            "city",
-            "country",
-            "language",
-            "capacity",
-            "trainers",
-            "applications_open",
-            "applications_close",
-            "status",
-        ]
+        # The service's fields, with the trainers shown after the capacity.
+        fields = [*SESSION_FIELDS[:_AFTER_CAPACITY], "trainers", *SESSION_FIELDS[_AFTER_CAPACITY:]]
         help_texts = {
             "city": _("Leave the city and country empty for a session held only online."),
             "applications_close": _("At the latest the first day of the session."),
