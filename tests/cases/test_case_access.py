@@ -248,3 +248,45 @@ def test_a_protected_person_is_known_by_name_only_to_who_holds_their_identity(
     assert set(Person.objects.visible_to(world.analyst)) == {suspect}
     assert not Person.objects.visible_to(world.colleague).exists()
     assert not PersonName.objects.visible_to(world.analyst).filter(person=witness).exists()
+
+
+def test_loading_a_case_answers_as_visible_to_in_every_state(world: World) -> None:
+    """The loader of one case (``case_access``) and the list's rule
+    (``Case.objects.visible_to``) agree for every kind of reader and every state that
+    changes the answer: team roles, no role, a superuser flag, a clearance below the case's,
+    a deactivated member, a live and an expired break-glass access."""
+    from django.http import Http404
+
+    from cases.models import Case
+    from cases.selectors import case_access
+    from tests.cases.conftest import expire_break_glass
+
+    def agree() -> None:
+        for user in (
+            world.lead,
+            world.investigator,
+            world.analyst,
+            world.colleague,
+            world.unit_admin,
+        ):
+            user.refresh_from_db()
+            listed = Case.objects.visible_to(user).filter(pk=world.case.pk).exists()
+            try:
+                case_access(user, world.case.pk)
+                loaded = True
+            except Http404:
+                loaded = False
+            assert loaded is listed, (user.username, listed)
+
+    agree()
+    services.break_glass_open(
+        case=world.case, actor=world.unit_admin, justification="Lead unreachable", hours=2
+    )
+    agree()
+    expire_break_glass(world)
+    agree()
+    User.objects.filter(pk=world.colleague.pk).update(is_superuser=True)
+    User.objects.filter(pk=world.analyst.pk).update(clearance=0)
+    User.objects.filter(pk=world.investigator.pk).update(is_active=False)
+    agree()
+    assert not Case.objects.visible_to(world.analyst).exists()
