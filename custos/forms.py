@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
@@ -94,6 +95,23 @@ def form_service(
         return Outcome(call())
     except ValidationError as error:
         add_service_errors(form, error)
+        return None
+
+
+def action_service(request: HttpRequest, call: Callable[[], T]) -> Outcome[T] | None:
+    """Runs ``call`` (one service) for a button with no form (a POST-only action, or one
+    behind ``custos.views.confirm_action``): its result as an ``Outcome``, or ``None`` when
+    the service refused with a ValidationError, whose messages are shown as an error
+    message. The view adds its success message and redirects either way::
+
+        if action_service(request, lambda: services.transfer_cancel(transfer=t, actor=user)):
+            messages.success(request, _("Hand-over cancelled."))
+        return redirect("evidence:detail", pk=t.item_id)
+    """
+    try:
+        return Outcome(call())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return None
 
 

@@ -30,7 +30,7 @@ from audit.services import audit_read, search_audited
 from cases import permissions as P
 from cases.selectors import CaseAccess, case_access, person_rows
 from cases.services import case_read_record
-from custos.forms import form_service
+from custos.forms import action_service, form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
 from custos.views import GET_POST, confirm_action
@@ -368,11 +368,9 @@ def transfer_accept_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_POST
 def transfer_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     transfer, _access = selectors.transfer_access(request.user, pk)
-    try:
-        services.transfer_cancel(transfer=transfer, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if action_service(
+        request, lambda: services.transfer_cancel(transfer=transfer, actor=request.user)
+    ):
         messages.success(request, _("Hand-over cancelled."))
     return redirect("evidence:detail", pk=transfer.item_id)
 
@@ -446,11 +444,7 @@ def redaction_approve_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
             button=_("Approve this redaction"),
             cancel_url=reverse("evidence:detail", args=[file.item_id]),
         )
-    try:
-        services.redaction_approve(file=file, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if action_service(request, lambda: services.redaction_approve(file=file, actor=request.user)):
         messages.success(
             request,
             _(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -24,7 +24,7 @@ from audit.services import audit_read, search_audited
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
-from custos.forms import form_service
+from custos.forms import action_service, form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from custos.views import GET_POST, confirm_action
@@ -303,11 +303,7 @@ def share_revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             button=_("Revoke"),
             cancel_url=reverse("partners:case_shares", args=[access.case.pk]),
         )
-    try:
-        services.share_revoke(share=share, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if action_service(request, lambda: services.share_revoke(share=share, actor=request.user)):
         messages.success(request, _("Sharing revoked: the partner no longer sees the case."))
     return redirect("partners:case_shares", case_pk=access.case.pk)
 

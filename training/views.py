@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import role_required
 from accounts.roles import Role
 from custos.csv import csv_response
-from custos.forms import form_service
+from custos.forms import action_service, form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import access_before_body
 from custos.views import GET_POST
@@ -102,11 +102,10 @@ def my_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def withdraw_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_get(request.user, pk)
-    try:
-        services.application_withdraw(application=application, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if action_service(
+        request,
+        lambda: services.application_withdraw(application=application, actor=request.user),
+    ):
         messages.success(request, _("The application was withdrawn."))
     if application.applicant_id == request.user.pk:
         return redirect("training:my")
@@ -235,15 +234,14 @@ def assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def complete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
-    try:
-        completed = services.session_complete(session=session, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    completed = action_service(
+        request, lambda: services.session_complete(session=session, actor=request.user)
+    )
+    if completed:
         messages.success(
             request,
             _("%(count)s participants completed the session; their certificates are queued.")
-            % {"count": len(completed)},
+            % {"count": len(completed.value)},
         )
     return redirect("training:attendance", pk=session.pk)
 

@@ -4,7 +4,6 @@ unit admin's break-glass access."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +21,7 @@ from cases.forms import (
     TeamMemberForm,
 )
 from cases.models import Case
-from custos.forms import form_service
+from custos.forms import action_service, form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.views import GET_POST, confirm_action
 
@@ -87,11 +86,9 @@ def team_remove_view(request: AuthenticatedHttpRequest, pk: int, member_pk: int)
             button=_("Remove"),
             cancel_url=reverse("cases:team", args=[pk]),
         )
-    try:
-        services.case_member_remove(case=case, actor=request.user, member=member)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if action_service(
+        request, lambda: services.case_member_remove(case=case, actor=request.user, member=member)
+    ):
         messages.success(request, _("Team member removed."))
     if member.user_id == request.user.pk:
         return redirect("cases:list")

@@ -32,7 +32,7 @@ from audit.services import audit_read
 from cases import permissions as P
 from cases.selectors import case_access
 from cases.services import case_read_record
-from custos.forms import form_service
+from custos.forms import action_service, form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.uploads import authorise_before_body
 from custos.views import GET_POST, confirm_action
@@ -237,11 +237,9 @@ def retry_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             button=_("Retry"),
             cancel_url=reverse("packages:detail", args=[pk]),
         )
-    try:
-        services.package_retry(package=access.package, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if action_service(
+        request, lambda: services.package_retry(package=access.package, actor=request.user)
+    ):
         messages.success(request, _("The package is queued for rendering again."))
     return redirect("packages:detail", pk=pk)
 
