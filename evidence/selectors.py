@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cases import permissions as P
-from cases.models import Case
+from cases.models import Case, CaseUserObjectPermission
 from cases.selectors import CaseAccess, TimelineEntry, load_with_case_access
 from evidence import access
 from evidence.models import (
@@ -24,6 +24,20 @@ from evidence.models import (
     EvidenceLink,
     StoredBlob,
 )
+
+
+def custody_recipients(item: EvidenceItem, actor: User) -> QuerySet[User]:
+    """Who may receive ``item`` from ``actor``: active members of its case who may contribute
+    to it (its leads and investigators) and are cleared for the item; never the actor. The
+    hand-over form offers them, and ``transfer_initiate`` accepts no one else."""
+    contributors = CaseUserObjectPermission.objects.filter(
+        content_object_id=item.case_id, permission__codename=P.CONTRIBUTE
+    ).values("user_id")
+    return (
+        User.objects.filter(pk__in=contributors, is_active=True, clearance__gte=item.classification)
+        .exclude(pk=actor.pk)
+        .order_by("username")
+    )
 
 
 def item_access(user: User, pk: int, perm: str = P.VIEW) -> tuple[EvidenceItem, CaseAccess]:

@@ -24,7 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import recent_login_required, role_required
-from accounts.models import Clearance, User
+from accounts.models import Clearance
 from accounts.roles import Role as UserRole
 from audit.services import audit_read, search_audited
 from cases import permissions as P
@@ -304,16 +304,7 @@ def file_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def transfer_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item, access = selectors.item_access(request.user, pk, P.CONTRIBUTE)
-    recipients = (
-        User.objects.filter(
-            case_memberships__case=item.case,
-            case_memberships__role__in=["lead", "investigator"],
-            is_active=True,
-            clearance__gte=item.classification,
-        )
-        .exclude(pk=request.user.pk)
-        .order_by("username")
-    )
+    recipients = selectors.custody_recipients(item, request.user)
     form = TransferForm(request.POST or None, recipients=recipients)
     if form_service(
         request,

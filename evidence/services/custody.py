@@ -19,6 +19,7 @@ from cases import permissions as P
 from cases.selectors import case_permissions
 from evidence import custody
 from evidence.models import CustodyEvent, CustodyTransfer, EvidenceItem
+from evidence.selectors import custody_recipients
 from evidence.services.common import EARLIEST, custody_details, item_url, lock_item, require
 
 Kind = CustodyEvent.Kind
@@ -178,12 +179,12 @@ def transfer_initiate(
             _("The item cannot be handed over while it is “%(status)s”.")
             % {"status": item.get_status_display()}
         )
-    if P.CONTRIBUTE not in case_permissions(to_user, item.case):
+    if not custody_recipients(item, actor).filter(pk=to_user.pk).exists():
+        if to_user.clearance < item.classification:
+            raise ValidationError({"to_user": _("The recipient is not cleared for this item.")})
         raise ValidationError(
             {"to_user": _("The recipient must be an investigator or lead on this case.")}
         )
-    if to_user.clearance < item.classification:
-        raise ValidationError({"to_user": _("The recipient is not cleared for this item.")})
     try:
         with transaction.atomic():
             transfer = CustodyTransfer.objects.create(
