@@ -175,6 +175,21 @@ def load_with_case_access(
     return row, CaseAccess(case=loaded, perms=perms, role=getattr(row, "user_role", None))
 
 
+def team_candidates(case: Case) -> QuerySet[User]:
+    """Who a lead may add to the team of ``case``: active users of a case role (lead,
+    investigator, analyst) cleared for its classification and not on the team yet."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            clearance__gte=case.classification,
+            groups__name__in=[UserRole.CASE_LEAD, UserRole.INVESTIGATOR, UserRole.ANALYST],
+        )
+        .exclude(case_memberships__case=case)
+        .distinct()
+        .order_by("username")
+    )
+
+
 def case_team_access(user: User, pk: int) -> tuple[Case, CaseAccess | None]:
     """A case whose team ``user`` may manage: its lead, or a unit admin (who manages teams
     without reading case content). Returns the case and, when the user reads its content,

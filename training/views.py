@@ -49,7 +49,11 @@ def catalogue_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "sessions": selectors.sessions_for_catalogue(request.user),
             "is_admin": is_admin,
-            "courses": Course.objects.order_by("title") if is_admin else Course.objects.none(),
+            "courses": (
+                Course.objects.visible_to(request.user).order_by("title")
+                if is_admin
+                else Course.objects.none()
+            ),
         },
     )
 
@@ -58,7 +62,11 @@ def catalogue_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def session_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_get(request.user, pk)
-    mine = Application.objects.filter(session=session, applicant=request.user).first()
+    mine = (
+        Application.objects.visible_to(request.user)
+        .filter(session=session, applicant=request.user)
+        .first()
+    )
     return render(
         request,
         "training/session_detail.html",
@@ -154,8 +162,10 @@ def applications_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ids = [int(i) for i in request.POST.getlist("application") if i.isdigit()]
-        chosen = Application.objects.filter(session=session, pk__in=ids).order_by(
-            "created_at", "pk"
+        chosen = (
+            Application.objects.visible_to(request.user)
+            .filter(session=session, pk__in=ids)
+            .order_by("created_at", "pk")
         )
         done, refused = 0, []
         for application in chosen:

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import recent_login_required, role_required
-from accounts.models import User
 from accounts.roles import Role as UserRole
 from cases import permissions as P
 from cases import selectors, services
@@ -24,19 +23,6 @@ from cases.models import Case
 from custos.forms import action_service, form_service
 from custos.http import AuthenticatedHttpRequest
 from custos.views import GET_POST, confirm_action
-
-
-def _team_candidates(case: Case):
-    return (
-        User.objects.filter(
-            is_active=True,
-            clearance__gte=case.classification,
-            groups__name__in=[UserRole.CASE_LEAD, UserRole.INVESTIGATOR, UserRole.ANALYST],
-        )
-        .exclude(case_memberships__case=case)
-        .distinct()
-        .order_by("username")
-    )
 
 
 @require_GET
@@ -53,7 +39,7 @@ def team_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def _team_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, access = selectors.case_team_access(request.user, pk)
-    form = TeamMemberForm(request.POST or None, candidates=_team_candidates(case))
+    form = TeamMemberForm(request.POST or None, candidates=selectors.team_candidates(case))
     if form_service(
         request,
         form,
